@@ -1,0 +1,284 @@
+// The PostgreSQL adapter of the event store port (the default). Appends are
+// one call of a stored function; reads and subscriptions only see positions
+// below the oldest running transaction (see postgres-event-store.schema.ts
+// for why that makes them gap-free).
+import { EventEmitter } from 'node:events';
+import { Client, Pool, type PoolConfig } from 'pg';
+import { validateAppend, validateStreamId } from '../append-validation';
+import { DuplicateEventIdError, InvalidAppendError, WrongExpectedRevisionError } from '../errors';
+import type {
+  AppendResult,
+  EventFilter,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadAllResult,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { PollingSubscription } from '../polling-subscription';
+import { migratePostgresEventStore } from './postgres-event-store.migrate';
+import { POSITION_SHIFT, quoteIdent } from './postgres-event-store.schema';
+
+export interface PostgresEventStoreOptions {
+  connectionString: string;
+  /** Schema of the events table; `event_store` unless tests isolate themselves. */
+  schema?: string;
+  poolSize?: number;
+  /** How often a live subscription looks for new events when nobody told it of any. */
+  pollIntervalMs?: number;
+}
+
+const DEFAULT_READ_BATCH = 500;
+const MAX_READ_BATCH = 10_000;
+
+interface EventRow {
+  global_position: string;
+  stream_id: string;
+  revision: string;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: RecordedEvent['data'];
+  metadata: RecordedEvent['metadata'];
+}
+
+export class PostgresEventStore implements EventStore {
+  private readonly pool: Pool;
+  private readonly schema: string;
+  private readonly table: string;
+  private readonly appended = new EventEmitter();
+  private readonly channel: string;
+  private listener: Client | undefined;
+  private notifyInFlight = false;
+  private notifyAgain = false;
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private closed = false;
+
+  private constructor(private readonly options: PostgresEventStoreOptions) {
+    this.schema = options.schema ?? 'event_store';
+    this.table = `${quoteIdent(this.schema)}.events`;
+    this.channel = `${this.schema}_appended`;
+    const config: PoolConfig = { connectionString: options.connectionString, max: options.poolSize ?? 10 };
+    this.pool = new Pool(config);
+    // An idle client that loses its connection (the server restarted) must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.appended.setMaxListeners(0);
+  }
+
+  /** Connects and applies the schema's migrations. */
+  static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(options);
+    try {
+      await migratePostgresEventStore(store.pool, store.schema);
+    } catch (error) {
+      await store.pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    const expected = options?.expectedRevision;
+    const { dataJson, metadataJson } = validateAppend(streamId, events, expected);
+    const { rows } = await this.pool.query<{
+      outcome: 'appended' | 'idempotent' | 'duplicate' | 'conflict';
+      stream_revision: string | null;
+      last_position: string | null;
+    }>(
+      `SELECT outcome, stream_revision, last_position
+         FROM ${quoteIdent(this.schema)}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`,
+      [
+        streamId,
+        String(expected),
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.schemaVersion),
+        dataJson,
+        metadataJson,
+      ],
+    );
+    const row = rows[0];
+    switch (row.outcome) {
+      case 'conflict':
+        throw new WrongExpectedRevisionError(
+          streamId,
+          expected,
+          row.stream_revision === null ? null : BigInt(row.stream_revision),
+        );
+      case 'duplicate':
+        throw new DuplicateEventIdError(
+          streamId,
+          events.map((e) => e.id),
+        );
+      default:
+        this.announceAppend();
+        return { nextExpectedRevision: BigInt(row.stream_revision!), position: BigInt(row.last_position!) };
+    }
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    validateStreamId(streamId);
+    const from = options.fromRevision ?? 0n;
+    const limit = options.maxCount ?? 2_147_483_647;
+    if (from < 0n || !Number.isInteger(limit) || limit < 1) {
+      throw new InvalidAppendError('fromRevision must be >= 0 and maxCount a positive integer');
+    }
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT global_position, stream_id, revision, event_id, event_type, schema_version, data, metadata
+         FROM ${this.table} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
+      [streamId, from.toString(), limit],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<ReadAllResult> {
+    const after = options.after ?? -1n;
+    const limit = options.maxCount ?? DEFAULT_READ_BATCH;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_BATCH) {
+      throw new InvalidAppendError(`maxCount must be an integer from 1 to ${MAX_READ_BATCH}`);
+    }
+    const params: unknown[] = [after.toString(), limit];
+    const conditions = filterConditions(options.filter, params);
+    // The boundary is computed once per statement from the statement's own
+    // snapshot, so every row below it is visible to this very query.
+    const { rows } = await this.pool.query<EventRow & { boundary: string; head: string | null }>(
+      `WITH b AS (
+         SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${POSITION_SHIFT}) AS boundary,
+                (SELECT max(global_position) FROM ${this.table}) AS head
+       )
+       SELECT b.boundary, b.head, e.*
+         FROM b
+         LEFT JOIN LATERAL (
+           SELECT global_position, stream_id, revision, event_id, event_type, schema_version, data, metadata
+             FROM ${this.table}
+            WHERE global_position > $1 AND global_position < b.boundary ${conditions}
+            ORDER BY global_position
+            LIMIT $2
+         ) e ON true`,
+      params,
+    );
+    const boundary = BigInt(rows[0].boundary);
+    const events = rows.filter((r) => r.global_position !== null).map(toRecordedEvent);
+    if (events.length === limit) {
+      return { events, checkpoint: events[events.length - 1].globalPosition, isEnd: false };
+    }
+    const head = rows[0].head === null ? -1n : BigInt(rows[0].head);
+    const checkpoint = boundary - 1n > after ? boundary - 1n : after;
+    // Committed events above the boundary wait for an older transaction to end.
+    const waitingForOlderTransaction = head >= boundary;
+    return { events, checkpoint, isEnd: !waitingForOlderTransaction };
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    if (this.closed) throw new Error('The event store is closed');
+    const subscription = new PollingSubscription(
+      (after, maxCount) => this.readAll({ after, maxCount, filter: options.filter }),
+      options,
+      this.options.pollIntervalMs ?? 500,
+      Boolean(options.filter),
+    );
+    this.subscriptions.add(subscription);
+    const wake = () => subscription.wake();
+    this.appended.on('appended', wake);
+    void this.ensureListener();
+    subscription.done
+      .catch(() => undefined)
+      .finally(() => {
+        this.appended.off('appended', wake);
+        this.subscriptions.delete(subscription);
+      });
+    subscription.start();
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
+    if (this.listener) await this.listener.end().catch(() => undefined);
+    await this.pool.end();
+  }
+
+  /** The pool, for tests and tools of this library that need raw SQL. */
+  get connectionPool(): Pool {
+    return this.pool;
+  }
+
+  // Wakes subscriptions in this process at once, and in other processes
+  // through NOTIFY. The NOTIFY is sent after the append committed and
+  // outside its transaction (NOTIFY inside would serialise all commits);
+  // appends that land while one is in flight share the next one.
+  private announceAppend(): void {
+    this.appended.emit('appended');
+    if (this.notifyInFlight) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifyInFlight = true;
+    const send = (): void => {
+      this.notifyAgain = false;
+      this.pool
+        .query('SELECT pg_notify($1, $2)', [this.channel, ''])
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.notifyAgain && !this.closed) send();
+          else this.notifyInFlight = false;
+        });
+    };
+    send();
+  }
+
+  private async ensureListener(): Promise<void> {
+    if (this.listener || this.closed) return;
+    const client = new Client({ connectionString: this.options.connectionString });
+    this.listener = client;
+    client.on('error', () => {
+      // Lost the LISTEN connection: subscriptions keep polling; reconnect later.
+      this.listener = undefined;
+      setTimeout(() => void this.ensureListener(), 1_000).unref();
+    });
+    client.on('notification', () => this.appended.emit('appended'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch {
+      this.listener = undefined;
+      await client.end().catch(() => undefined);
+      if (!this.closed) setTimeout(() => void this.ensureListener(), 1_000).unref();
+    }
+  }
+}
+
+function filterConditions(filter: EventFilter | undefined, params: unknown[]): string {
+  let sql = '';
+  if (filter?.streamPrefixes?.length) {
+    params.push(filter.streamPrefixes.map((p) => p.replace(/[\\%_]/g, '\\$&') + '%'));
+    sql += ` AND stream_id LIKE ANY ($${params.length}::text[])`;
+  }
+  if (filter?.eventTypes?.length) {
+    params.push(filter.eventTypes);
+    sql += ` AND event_type = ANY ($${params.length}::text[])`;
+  }
+  return sql;
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.event_type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    streamId: row.stream_id,
+    revision: BigInt(row.revision),
+    globalPosition: BigInt(row.global_position),
+  };
+}
