@@ -13,7 +13,9 @@ describe('loadPlatformConfig', () => {
 
   it('selects EventStoreDB only when EVENTSTORE_CONNECTION_STRING is non-empty', () => {
     const base = { DATABASE_URL: 'postgres://x', KAFKA_BROKERS: 'k:1' };
-    expect(loadPlatformConfig({ ...base, EVENTSTORE_CONNECTION_STRING: '' }).eventStoreConnectionString).toBeUndefined();
+    expect(
+      loadPlatformConfig({ ...base, EVENTSTORE_CONNECTION_STRING: '' }).eventStoreConnectionString,
+    ).toBeUndefined();
     expect(
       loadPlatformConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'esdb://h:2113?tls=false' })
         .eventStoreConnectionString,

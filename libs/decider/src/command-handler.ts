@@ -50,11 +50,21 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
     if (events.length === 0) return { streamId, events, state, revision, position: null };
 
     try {
-      const result = await store.appendToStream(streamId, events.map((e) => toNewEvent(e, context, options)), {
-        expectedRevision: revision === -1n ? 'no_stream' : revision,
-      });
+      const result = await store.appendToStream(
+        streamId,
+        events.map((e) => toNewEvent(e, context, options)),
+        {
+          expectedRevision: revision === -1n ? 'no_stream' : revision,
+        },
+      );
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
-      return { streamId, events, state: next, revision: result.nextExpectedRevision, position: result.position };
+      return {
+        streamId,
+        events,
+        state: next,
+        revision: result.nextExpectedRevision,
+        position: result.position,
+      };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError && attempt < retries) continue;
       throw error;

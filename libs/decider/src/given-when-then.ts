@@ -22,7 +22,10 @@ export function given<Command, Event extends DomainEvent, State>(
         then(expected: Event[]): void {
           expect(run()).toEqual(expected);
         },
-        thenThrows(error: abstract new (...args: never[]) => Error, match?: Record<string, unknown>): void {
+        thenThrows(
+          error: abstract new (...args: never[]) => Error,
+          match?: Record<string, unknown>,
+        ): void {
           let thrown: unknown;
           try {
             run();

@@ -36,22 +36,27 @@ export function validateAppend(
   let bytes = 0;
   events.forEach((event: Partial<NewEvent> | null, index) => {
     const at = `events[${index}]`;
-    if (typeof event !== 'object' || event === null) throw new InvalidAppendError(`${at} is not an object`);
+    if (typeof event !== 'object' || event === null)
+      throw new InvalidAppendError(`${at} is not an object`);
     if (typeof event.id !== 'string' || !UUID.test(event.id)) {
       throw new InvalidAppendError(`${at}.id must be a UUID`);
     }
-    if (ids.has(event.id.toLowerCase())) throw new InvalidAppendError(`${at}.id ${event.id} appears twice`);
+    if (ids.has(event.id.toLowerCase()))
+      throw new InvalidAppendError(`${at}.id ${event.id} appears twice`);
     ids.add(event.id.toLowerCase());
     if (typeof event.type !== 'string' || event.type.length === 0) {
       throw new InvalidAppendError(`${at}.type is missing`);
     }
     if (event.type.length > APPEND_LIMITS.maxEventTypeLength || !EVENT_TYPE.test(event.type)) {
-      throw new InvalidAppendError(`${at}.type "${event.type.slice(0, 50)}" is not a valid event type name`);
+      throw new InvalidAppendError(
+        `${at}.type "${event.type.slice(0, 50)}" is not a valid event type name`,
+      );
     }
     if (!Number.isInteger(event.schemaVersion) || (event.schemaVersion as number) < 1) {
       throw new InvalidAppendError(`${at}.schemaVersion must be an integer >= 1`);
     }
-    if (!isPlainObject(event.data)) throw new InvalidAppendError(`${at}.data must be a JSON object`);
+    if (!isPlainObject(event.data))
+      throw new InvalidAppendError(`${at}.data must be a JSON object`);
     assertJson(event.data, `${at}.data`);
     validateMetadata(event.metadata, `${at}.metadata`);
     const data = JSON.stringify(event.data);
@@ -73,11 +78,15 @@ export function validateStreamId(streamId: unknown): asserts streamId is string 
     throw new InvalidAppendError('The stream id must be a non-empty string');
   }
   if (streamId.length > APPEND_LIMITS.maxStreamIdLength) {
-    throw new InvalidAppendError(`The stream id is longer than ${APPEND_LIMITS.maxStreamIdLength} characters`);
+    throw new InvalidAppendError(
+      `The stream id is longer than ${APPEND_LIMITS.maxStreamIdLength} characters`,
+    );
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(streamId) || streamId.startsWith('$')) {
-    throw new InvalidAppendError('The stream id has control characters or starts with $ (reserved)');
+    throw new InvalidAppendError(
+      'The stream id has control characters or starts with $ (reserved)',
+    );
   }
 }
 
@@ -119,7 +128,8 @@ function assertJson(value: unknown, at: string, seen = new Set<unknown>()): void
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidAppendError(`${at} is ${value}, which JSON cannot hold`);
+      if (!Number.isFinite(value))
+        throw new InvalidAppendError(`${at} is ${value}, which JSON cannot hold`);
       return;
     case 'object':
       if (value === null) return;
@@ -130,7 +140,9 @@ function assertJson(value: unknown, at: string, seen = new Set<unknown>()): void
       } else if (isPlainObject(value)) {
         for (const [key, item] of Object.entries(value)) assertJson(item, `${at}.${key}`, seen);
       } else {
-        throw new InvalidAppendError(`${at} is a ${value.constructor?.name ?? 'non-plain object'}, not JSON`);
+        throw new InvalidAppendError(
+          `${at} is a ${value.constructor?.name ?? 'non-plain object'}, not JSON`,
+        );
       }
       seen.delete(value);
       return;
@@ -142,5 +154,5 @@ function assertJson(value: unknown, at: string, seen = new Set<unknown>()): void
 function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return `'${value}'`;
-  return typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
+  return typeof value === 'object' ? (JSON.stringify(value) ?? String(value)) : String(value);
 }

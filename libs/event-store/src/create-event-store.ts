@@ -13,5 +13,8 @@ export async function createEventStore(config: {
     const { EventStoreDbEventStore } = await import('./eventstoredb/eventstoredb-event-store');
     return EventStoreDbEventStore.connect(config.eventStoreConnectionString);
   }
-  return PostgresEventStore.connect({ connectionString: config.databaseUrl, schema: config.schema });
+  return PostgresEventStore.connect({
+    connectionString: config.databaseUrl,
+    schema: config.schema,
+  });
 }

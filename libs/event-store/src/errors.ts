@@ -31,7 +31,9 @@ export class DuplicateEventIdError extends Error {
     readonly streamId: string,
     readonly eventIds: string[],
   ) {
-    super(`Stream ${streamId}: events ${eventIds.join(', ')} were already appended in another append`);
+    super(
+      `Stream ${streamId}: events ${eventIds.join(', ')} were already appended in another append`,
+    );
     this.name = 'DuplicateEventIdError';
   }
 }

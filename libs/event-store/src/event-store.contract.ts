@@ -21,7 +21,10 @@ export function newTestEvent(type = 'ThingHappened', data: Record<string, unknow
   };
 }
 
-export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -50,7 +53,10 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
     describe('append and read a stream', () => {
       it('appends to a new stream and reads the events back with their envelope', async () => {
         const id = stream();
-        const events = [newTestEvent('ContactCreated', { email: 'a@example.com' }), newTestEvent('ContactRenamed')];
+        const events = [
+          newTestEvent('ContactCreated', { email: 'a@example.com' }),
+          newTestEvent('ContactRenamed'),
+        ];
         const result = await store.appendToStream(id, events, { expectedRevision: 'no_stream' });
         expect(result.nextExpectedRevision).toBe(1n);
 
@@ -70,7 +76,11 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
 
       it('reads from a revision and at most maxCount events; a missing stream reads empty', async () => {
         const id = stream();
-        await store.appendToStream(id, [1, 2, 3, 4, 5].map(() => newTestEvent()), { expectedRevision: 'no_stream' });
+        await store.appendToStream(
+          id,
+          [1, 2, 3, 4, 5].map(() => newTestEvent()),
+          { expectedRevision: 'no_stream' },
+        );
         const read = await store.readStream(id, { fromRevision: 2n, maxCount: 2 });
         expect(read.map((e) => e.revision)).toEqual([2n, 3n]);
         expect(await store.readStream(stream())).toEqual([]);
@@ -90,7 +100,9 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
     describe('conflicts', () => {
       it('rejects a wrong exact revision with a typed error carrying expected and actual, and writes nothing', async () => {
         const id = stream();
-        await store.appendToStream(id, [newTestEvent(), newTestEvent()], { expectedRevision: 'no_stream' });
+        await store.appendToStream(id, [newTestEvent(), newTestEvent()], {
+          expectedRevision: 'no_stream',
+        });
         const attempt = store.appendToStream(id, [newTestEvent()], { expectedRevision: 0n });
         await expect(attempt).rejects.toBeInstanceOf(WrongExpectedRevisionError);
         await expect(attempt).rejects.toMatchObject({ streamId: id, expected: 0n, actual: 1n });
@@ -108,9 +120,9 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         await expect(
           store.appendToStream(missing, [newTestEvent()], { expectedRevision: 'stream_exists' }),
         ).rejects.toMatchObject({ name: 'WrongExpectedRevisionError', actual: null });
-        await expect(store.appendToStream(missing, [newTestEvent()], { expectedRevision: 0n })).rejects.toBeInstanceOf(
-          WrongExpectedRevisionError,
-        );
+        await expect(
+          store.appendToStream(missing, [newTestEvent()], { expectedRevision: 0n }),
+        ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
         expect(await store.readStream(missing)).toEqual([]);
       });
 
@@ -118,7 +130,9 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         const id = stream();
         await store.appendToStream(id, [newTestEvent()], { expectedRevision: 'no_stream' });
         const results = await Promise.allSettled(
-          Array.from({ length: 10 }, () => store.appendToStream(id, [newTestEvent()], { expectedRevision: 0n })),
+          Array.from({ length: 10 }, () =>
+            store.appendToStream(id, [newTestEvent()], { expectedRevision: 0n }),
+          ),
         );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -134,7 +148,9 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
           ),
         );
         const read = await store.readStream(id);
-        expect(read.map((e) => e.revision)).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)));
+        expect(read.map((e) => e.revision)).toEqual(
+          Array.from({ length: 40 }, (_, i) => BigInt(i)),
+        );
       });
     });
 
@@ -152,7 +168,9 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         const id = stream();
         const events = [newTestEvent()];
         const results = await Promise.all(
-          Array.from({ length: 5 }, () => store.appendToStream(id, events, { expectedRevision: 'any' })),
+          Array.from({ length: 5 }, () =>
+            store.appendToStream(id, events, { expectedRevision: 'any' }),
+          ),
         );
         expect(new Set(results.map((r) => r.position.toString())).size).toBe(1);
         expect(await store.readStream(id)).toHaveLength(1);
@@ -171,7 +189,10 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
 
     describe('bad input gets a typed error and writes nothing', () => {
       const bad: [string, () => Promise<unknown>][] = [
-        ['an empty stream id', () => store.appendToStream('', [newTestEvent()], { expectedRevision: 'any' })],
+        [
+          'an empty stream id',
+          () => store.appendToStream('', [newTestEvent()], { expectedRevision: 'any' }),
+        ],
         [
           'an unknown expected-revision form',
           () =>
@@ -186,7 +207,9 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         [
           'an event without a type',
           () =>
-            store.appendToStream(stream('x'), [{ ...newTestEvent(), type: '' }], { expectedRevision: 'any' }),
+            store.appendToStream(stream('x'), [{ ...newTestEvent(), type: '' }], {
+              expectedRevision: 'any',
+            }),
         ],
         [
           'a payload that is not JSON-serialisable (bigint)',
@@ -208,9 +231,13 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         [
           'a payload holding a Date object',
           () =>
-            store.appendToStream(stream('x'), [{ ...newTestEvent(), data: { at: new Date() } as never }], {
-              expectedRevision: 'any',
-            }),
+            store.appendToStream(
+              stream('x'),
+              [{ ...newTestEvent(), data: { at: new Date() } as never }],
+              {
+                expectedRevision: 'any',
+              },
+            ),
         ],
         ['no events', () => store.appendToStream(stream('x'), [], { expectedRevision: 'any' })],
         [
@@ -224,7 +251,10 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         ],
         [
           'an event id that is not a UUID',
-          () => store.appendToStream(stream('x'), [{ ...newTestEvent(), id: 'nope' }], { expectedRevision: 'any' }),
+          () =>
+            store.appendToStream(stream('x'), [{ ...newTestEvent(), id: 'nope' }], {
+              expectedRevision: 'any',
+            }),
         ],
       ];
       it.each(bad)('rejects %s', async (_label, attempt) => {
@@ -243,24 +273,41 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
         await store.appendToStream(b, [newTestEvent('Created')], { expectedRevision: 'no_stream' });
 
         const all = await readAllMatching(store, { streamPrefixes: [prefix] }, 3);
-        expect(all.map((e) => `${e.streamId}:${e.revision}`)).toEqual([`${a}:0`, `${a}:1`, `${b}:0`]);
+        expect(all.map((e) => `${e.streamId}:${e.revision}`)).toEqual([
+          `${a}:0`,
+          `${a}:1`,
+          `${b}:0`,
+        ]);
         expect(isIncreasing(all.map((e) => e.globalPosition))).toBe(true);
 
-        const after = await store.readAll({ after: all[0].globalPosition, filter: { streamPrefixes: [prefix] } });
+        const after = await store.readAll({
+          after: all[0].globalPosition,
+          filter: { streamPrefixes: [prefix] },
+        });
         expect(after.events.map((e) => e.id)).toEqual(all.slice(1).map((e) => e.id));
 
-        const created = await store.readAll({ filter: { streamPrefixes: [prefix], eventTypes: ['Created'] } });
+        const created = await store.readAll({
+          filter: { streamPrefixes: [prefix], eventTypes: ['Created'] },
+        });
         expect(created.events.map((e) => e.streamId)).toEqual([a, b]);
       });
 
       it('pages with maxCount and a checkpoint that resumes exactly where it stopped', async () => {
         const id = stream();
-        await store.appendToStream(id, Array.from({ length: 7 }, () => newTestEvent()), { expectedRevision: 'no_stream' });
+        await store.appendToStream(
+          id,
+          Array.from({ length: 7 }, () => newTestEvent()),
+          { expectedRevision: 'no_stream' },
+        );
         const seen: RecordedEvent[] = [];
         let after: bigint | undefined;
         const deadline = Date.now() + 15_000;
         while (seen.length < 7 && Date.now() < deadline) {
-          const page = await store.readAll({ after, maxCount: 3, filter: { streamPrefixes: [prefix] } });
+          const page = await store.readAll({
+            after,
+            maxCount: 3,
+            filter: { streamPrefixes: [prefix] },
+          });
           seen.push(...page.events);
           after = page.checkpoint;
           if (page.events.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -272,9 +319,13 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
     describe('catch-up subscription', () => {
       it('delivers history from a checkpoint, then goes live, with no gap and no duplicate', async () => {
         const id = stream();
-        await store.appendToStream(id, Array.from({ length: 5 }, () => newTestEvent()), {
-          expectedRevision: 'no_stream',
-        });
+        await store.appendToStream(
+          id,
+          Array.from({ length: 5 }, () => newTestEvent()),
+          {
+            expectedRevision: 'no_stream',
+          },
+        );
         const history = await store.readStream(id);
         const received: RecordedEvent[] = [];
         const checkpoints: bigint[] = [];
@@ -302,9 +353,13 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
 
       it('filters by event type', async () => {
         const id = stream();
-        await store.appendToStream(id, [newTestEvent('Kept'), newTestEvent('Dropped'), newTestEvent('Kept')], {
-          expectedRevision: 'no_stream',
-        });
+        await store.appendToStream(
+          id,
+          [newTestEvent('Kept'), newTestEvent('Dropped'), newTestEvent('Kept')],
+          {
+            expectedRevision: 'no_stream',
+          },
+        );
         const received: RecordedEvent[] = [];
         const subscription = store.subscribeToAll({
           filter: { streamPrefixes: [prefix], eventTypes: ['Kept'] },

@@ -4,7 +4,8 @@
 // runs against each, so services never depend on which one is configured.
 
 /** JSON as it is stored: what an event's data and metadata may contain. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
@@ -39,8 +40,10 @@ export interface NewEvent<Type extends string = string, Data extends JsonObject 
 }
 
 /** An event as stored, with its place in its stream and in the whole log. */
-export interface RecordedEvent<Type extends string = string, Data extends JsonObject = JsonObject>
-  extends NewEvent<Type, Data> {
+export interface RecordedEvent<
+  Type extends string = string,
+  Data extends JsonObject = JsonObject,
+> extends NewEvent<Type, Data> {
   streamId: string;
   /** Its index in its stream: 0 for the first event. */
   revision: bigint;

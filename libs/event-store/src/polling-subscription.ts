@@ -61,7 +61,9 @@ export class PollingSubscription implements Subscription {
         if (this.stopped) break;
         const moved = result.checkpoint > checkpoint;
         const reportProgress =
-          this.reportsEmptyProgress && moved && Date.now() - this.lastDelivery >= EMPTY_BATCH_EVERY_MS;
+          this.reportsEmptyProgress &&
+          moved &&
+          Date.now() - this.lastDelivery >= EMPTY_BATCH_EVERY_MS;
         if (result.events.length > 0 || reportProgress) {
           await this.options.handle({ events: result.events, checkpoint: result.checkpoint });
           this.lastDelivery = Date.now();

@@ -45,14 +45,18 @@ export function fromWireEvent(json: string | Buffer): RecordedEvent {
   const v = value as Partial<WireEvent> | null;
   if (typeof v !== 'object' || v === null) throw new MalformedWireEventError('not an object');
   for (const key of ['id', 'type', 'streamId', 'revision', 'globalPosition'] as const) {
-    if (typeof v[key] !== 'string' || v[key].length === 0) throw new MalformedWireEventError(`${key} is missing`);
+    if (typeof v[key] !== 'string' || v[key].length === 0)
+      throw new MalformedWireEventError(`${key} is missing`);
   }
   if (!/^\d+$/.test(v.revision!) || !/^\d+$/.test(v.globalPosition!)) {
     throw new MalformedWireEventError('revision and globalPosition must be decimal strings');
   }
-  if (!Number.isInteger(v.schemaVersion)) throw new MalformedWireEventError('schemaVersion is missing');
-  if (typeof v.data !== 'object' || v.data === null) throw new MalformedWireEventError('data is missing');
-  if (typeof v.metadata !== 'object' || v.metadata === null) throw new MalformedWireEventError('metadata is missing');
+  if (!Number.isInteger(v.schemaVersion))
+    throw new MalformedWireEventError('schemaVersion is missing');
+  if (typeof v.data !== 'object' || v.data === null)
+    throw new MalformedWireEventError('data is missing');
+  if (typeof v.metadata !== 'object' || v.metadata === null)
+    throw new MalformedWireEventError('metadata is missing');
   return {
     id: v.id!,
     type: v.type!,

@@ -9,7 +9,13 @@ const event: RecordedEvent = {
   revision: 3n,
   globalPosition: 2n ** 60n + 5n,
   data: { email: 'a@example.com' },
-  metadata: { correlationId: 'c', causationId: null, traceparent: null, actor: null, occurredAt: '2026-01-01T00:00:00.000Z' },
+  metadata: {
+    correlationId: 'c',
+    causationId: null,
+    traceparent: null,
+    actor: null,
+    occurredAt: '2026-01-01T00:00:00.000Z',
+  },
 };
 
 describe('wire format', () => {

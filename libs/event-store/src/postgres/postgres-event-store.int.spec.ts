@@ -8,7 +8,8 @@ import { PostgresEventStore } from './postgres-event-store';
 const { databaseUrl } = loadPlatformConfig();
 // Each test file gets its own schema: no shared state, no truncation.
 const schema = `es_test_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-const connect = () => PostgresEventStore.connect({ connectionString: databaseUrl, schema, pollIntervalMs: 50 });
+const connect = () =>
+  PostgresEventStore.connect({ connectionString: databaseUrl, schema, pollIntervalMs: 50 });
 
 afterAll(async () => {
   const client = new Client({ connectionString: databaseUrl });
@@ -61,7 +62,9 @@ describe('PostgreSQL event store: the gap problem', () => {
     );
     // ...while fast writers append and commit after it.
     for (let i = 0; i < 5; i++) {
-      await store.appendToStream(`${prefix}fast-${i}`, [newTestEvent('FastOne')], { expectedRevision: 'no_stream' });
+      await store.appendToStream(`${prefix}fast-${i}`, [newTestEvent('FastOne')], {
+        expectedRevision: 'no_stream',
+      });
     }
     await new Promise((r) => setTimeout(r, 300));
     // Nothing past the open transaction is delivered yet: delivering the fast
@@ -73,7 +76,14 @@ describe('PostgreSQL event store: the gap problem', () => {
     await new Promise((r) => setTimeout(r, 100));
     await subscription.stop();
 
-    expect(received.map((e) => e.type)).toEqual(['SlowOne', 'FastOne', 'FastOne', 'FastOne', 'FastOne', 'FastOne']);
+    expect(received.map((e) => e.type)).toEqual([
+      'SlowOne',
+      'FastOne',
+      'FastOne',
+      'FastOne',
+      'FastOne',
+      'FastOne',
+    ]);
     const positions = received.map((e) => e.globalPosition);
     expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     expect(new Set(received.map((e) => e.id)).size).toBe(6);
@@ -106,7 +116,14 @@ describe('PostgreSQL event store: the gap problem', () => {
         await client.query('BEGIN');
         await client.query(
           `SELECT * FROM ${schema}.append_to_stream($1, 'any', $2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])`,
-          [`${prefix}${w}`, [event.id], [event.type], [1], [JSON.stringify(event.data)], [JSON.stringify(event.metadata)]],
+          [
+            `${prefix}${w}`,
+            [event.id],
+            [event.type],
+            [1],
+            [JSON.stringify(event.data)],
+            [JSON.stringify(event.metadata)],
+          ],
         );
         // Hold some transactions open while others commit.
         await client.query('SELECT pg_sleep($1)', [Math.random() < 0.3 ? Math.random() * 0.05 : 0]);

@@ -13,14 +13,18 @@ export async function migratePostgresEventStore(pool: Pool, schema: string): Pro
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
       );
-      const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+      const { rows } = await client.query<{ version: number }>(
+        `SELECT version FROM ${s}.schema_migrations`,
+      );
       const applied = new Set(rows.map((r) => r.version));
       for (const migration of eventStoreMigrations(schema)) {
         if (applied.has(migration.version)) continue;
         await client.query('BEGIN');
         try {
           await client.query(migration.sql);
-          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [
+            migration.version,
+          ]);
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK');
@@ -28,7 +32,9 @@ export async function migratePostgresEventStore(pool: Pool, schema: string): Pro
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 11))', [`migrate:${schema}`]);
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 11))', [
+        `migrate:${schema}`,
+      ]);
     }
   } finally {
     client.release();

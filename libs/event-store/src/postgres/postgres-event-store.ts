@@ -62,7 +62,10 @@ export class PostgresEventStore implements EventStore {
     this.schema = options.schema ?? 'event_store';
     this.table = `${quoteIdent(this.schema)}.events`;
     this.channel = `${this.schema}_appended`;
-    const config: PoolConfig = { connectionString: options.connectionString, max: options.poolSize ?? 10 };
+    const config: PoolConfig = {
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+    };
     this.pool = new Pool(config);
     // An idle client that loses its connection (the server restarted) must not crash the process.
     this.pool.on('error', () => undefined);
@@ -120,7 +123,10 @@ export class PostgresEventStore implements EventStore {
         );
       default:
         this.announceAppend();
-        return { nextExpectedRevision: BigInt(row.stream_revision!), position: BigInt(row.last_position!) };
+        return {
+          nextExpectedRevision: BigInt(row.stream_revision!),
+          position: BigInt(row.last_position!),
+        };
     }
   }
 

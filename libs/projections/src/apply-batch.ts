@@ -1,0 +1,93 @@
+// One batch, one transaction: point the search_path at the target schema,
+// move the checkpoint (compare-and-set), drop events already applied (Kafka
+// redeliveries), apply the rest, commit. Shared by the live runners and by
+// rebuilds, so both write exactly the same rows.
+import type { RecordedEvent } from '@engagement/event-store';
+import type { Pool, PoolClient } from 'pg';
+import { moveCheckpoint } from './projection-checkpoints';
+import type { ProjectionDefinition } from './projection';
+import { quoteIdent } from './sql';
+
+export interface BatchTarget {
+  projection: ProjectionDefinition;
+  /** The schema written: the live one, or a rebuild's. */
+  schema: string;
+}
+
+/** Applies a batch of store events after `expected`, moving the checkpoint to `next`. */
+export async function applyStoreBatch(
+  pool: Pool,
+  target: BatchTarget,
+  events: RecordedEvent[],
+  expected: bigint,
+  next: bigint,
+): Promise<void> {
+  await inTransaction(pool, target.schema, (client) =>
+    applyStoreBatchWith(client, target, events, expected, next),
+  );
+}
+
+/** The same, inside a transaction the caller holds open (an audit's snapshot). */
+export async function applyStoreBatchWith(
+  client: PoolClient,
+  target: BatchTarget,
+  events: RecordedEvent[],
+  expected: bigint,
+  next: bigint,
+): Promise<void> {
+  await client.query(`SET LOCAL search_path TO ${quoteIdent(target.schema)}, public`);
+  await moveCheckpoint(client, target.schema, target.projection.name, expected, next);
+  const fresh =
+    target.projection.source === 'kafka' ? await keepUnprocessed(client, target, events) : events;
+  if (fresh.length > 0) await target.projection.apply(fresh, client);
+}
+
+/** Applies events that arrived from Kafka: each event id is applied at most once. */
+export async function applyKafkaBatch(
+  pool: Pool,
+  target: BatchTarget,
+  events: RecordedEvent[],
+): Promise<number> {
+  return inTransaction(pool, target.schema, async (client) => {
+    const fresh = await keepUnprocessed(client, target, events);
+    if (fresh.length > 0) await target.projection.apply(fresh, client);
+    return fresh.length;
+  });
+}
+
+export async function inTransaction<T>(
+  pool: Pool,
+  schema: string,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Records the batch's event ids as processed and returns the events not seen before, in order. */
+async function keepUnprocessed(
+  client: PoolClient,
+  target: BatchTarget,
+  events: RecordedEvent[],
+): Promise<RecordedEvent[]> {
+  if (events.length === 0) return events;
+  const { rows } = await client.query<{ event_id: string }>(
+    `INSERT INTO ${quoteIdent(target.schema)}.processed_events (consumer, event_id)
+     SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id`,
+    [target.projection.name, events.map((e) => e.id)],
+  );
+  const inserted = new Set(rows.map((r) => r.event_id));
+  // delete() keeps only the first of two copies of one event in a batch.
+  return events.filter((e) => inserted.delete(e.id.toLowerCase()));
+}

@@ -1,0 +1,10 @@
+export * from './projection';
+export * from './projection-checkpoints';
+export * from './apply-batch';
+export * from './projection-runner';
+export * from './replay';
+export * from './table-compare';
+export * from './progress';
+export * from './projections-cli';
+export { quoteIdent } from './sql';
+export { sampleContactsProjection } from './sample-projection';
