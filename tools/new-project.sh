@@ -13,7 +13,7 @@ cat > "$dir/package.json" <<JSON
   "private": true,
   "main": "src/index.ts",
   "scripts": {
-    "test": "jest --passWithNoTests=false",
+    "test": "NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning' jest",
     "typecheck": "tsc -p tsconfig.json --noEmit",
     "lint": "eslint src"
   },

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// Starts, stops and reports the platform's infrastructure (npm start / stop /
+// status run this):
+//
+//   node infra/platform.mjs start|stop|status
+//
+// start: PostgreSQL (infra/postgres/postgres.mjs: DATABASE_URL, else a local
+// server on 127.0.0.1:5432, else embedded), then Kafka (KAFKA_BROKERS, else a
+// local single-node broker: bash infra/kafka/kafka.sh), then `services` below,
+// and writes .data/platform.json:
+//   { "databaseUrl": "postgres://...", "kafkaBrokers": "127.0.0.1:9092",
+//     "postgres": "external|local|embedded", "kafka": "external|local" }
+// stop: the services (in reverse order), Kafka, then PostgreSQL; only what
+// these scripts started is stopped. status exits 0 when all is up, 3 if not.
+// See the headers of infra/postgres/postgres.mjs and infra/kafka/kafka.sh for
+// their environment variables.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import * as postgres from './postgres/postgres.mjs';
+import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './state.mjs';
+
+// ---------------------------------------------------------------------------
+// HOOK: the services' processes. Started in this order after PostgreSQL and
+// Kafka are up (with the resolved settings in `env`), stopped in reverse order
+// before them. Each entry: { name, start: async (env) => {}, stop: async () => {} }
+// where env = { DATABASE_URL, KAFKA_BROKERS, ...process.env }.
+// ---------------------------------------------------------------------------
+const services = [];
+
+const KAFKA_SH = path.join(ROOT, 'infra', 'kafka', 'kafka.sh');
+const rel = (p) => path.relative(ROOT, p);
+const say = (msg) => console.log(`[platform] ${msg}`);
+
+function kafkaSh(cmd) {
+  const res = spawnSync('bash', [KAFKA_SH, cmd], {
+    stdio: 'inherit',
+    env: { ...process.env, KAFKA_LOG_PREFIX: '[platform] kafka:' },
+  });
+  if (res.error) throw new Error(`could not run bash ${rel(KAFKA_SH)}: ${res.error.message}`);
+  return res.status;
+}
+
+function withPgPrefix(fn) {
+  const saved = process.env.PG_LOG_PREFIX;
+  process.env.PG_LOG_PREFIX = '[platform] postgres:';
+  return fn().finally(() => {
+    if (saved === undefined) delete process.env.PG_LOG_PREFIX;
+    else process.env.PG_LOG_PREFIX = saved;
+  });
+}
+
+async function start() {
+  const t0 = Date.now();
+  say('postgres: resolving (DATABASE_URL, else 127.0.0.1:5432, else embedded)...');
+  const pg = await withPgPrefix(postgres.start);
+
+  let kafka;
+  if (process.env.KAFKA_BROKERS) {
+    say(`kafka: KAFKA_BROKERS=${process.env.KAFKA_BROKERS} is set: using that cluster`);
+    kafka = { mode: 'external', brokers: process.env.KAFKA_BROKERS };
+  } else {
+    say(`kafka: starting a local single-node broker (bash ${rel(KAFKA_SH)} start)...`);
+    const code = kafkaSh('start');
+    if (code !== 0)
+      throw new Error(
+        `kafka: ${rel(KAFKA_SH)} start failed (exit ${code}); \`npm stop\` stops what was started`,
+      );
+    kafka = { mode: 'local', brokers: `127.0.0.1:${process.env.KAFKA_PORT || 9092}` };
+  }
+  updateState({ kafkaBrokers: kafka.brokers, kafka: kafka.mode });
+
+  const env = { ...process.env, DATABASE_URL: pg.databaseUrl, KAFKA_BROKERS: kafka.brokers };
+  for (const service of services) {
+    say(`${service.name}: starting...`);
+    await service.start(env);
+  }
+
+  say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s:`);
+  say(`  PostgreSQL (${pg.mode}): ${redactUrl(pg.databaseUrl)}`);
+  say(`  Kafka (${kafka.mode}): ${kafka.brokers}`);
+  for (const service of services) say(`  ${service.name}: started`);
+  say(`  written to ${rel(STATE_FILE)}`);
+}
+
+async function stop() {
+  let failed = false;
+  for (const service of [...services].reverse()) {
+    say(`${service.name}: stopping...`);
+    try {
+      await service.stop();
+    } catch (err) {
+      failed = true;
+      console.error(`[platform] ${service.name}: ERROR: ${err.message}`);
+    }
+  }
+  if (kafkaSh('stop') !== 0) failed = true;
+  updateState({ kafkaBrokers: undefined, kafka: undefined });
+  try {
+    await withPgPrefix(postgres.stop);
+  } catch (err) {
+    failed = true;
+    console.error(`[platform] postgres: ERROR: ${err.message}`);
+  }
+  say(failed ? 'stopped, with errors (see above)' : 'stopped');
+  if (failed) process.exitCode = 1;
+}
+
+async function status() {
+  const state = readState();
+  say(
+    Object.keys(state).length
+      ? `${rel(STATE_FILE)}: ${JSON.stringify({ ...state, databaseUrl: state.databaseUrl && redactUrl(state.databaseUrl) })}`
+      : `${rel(STATE_FILE)}: none (not started)`,
+  );
+  const pgOk = await withPgPrefix(postgres.status);
+  const kafkaOk = kafkaSh('status') === 0;
+  for (const service of services) if (service.status) await service.status();
+  if (!(pgOk && kafkaOk)) process.exitCode = 3;
+}
+
+if (isMain(import.meta.url)) {
+  const commands = { start, stop, status };
+  const cmd = process.argv[2];
+  if (!commands[cmd]) {
+    console.error('usage: node infra/platform.mjs start|stop|status');
+    process.exit(2);
+  }
+  try {
+    await commands[cmd]();
+  } catch (err) {
+    console.error(`[platform] ERROR: ${err.message}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,95 @@
+// Maps every error a request can end in to problem+json. Typed domain and
+// event-store errors keep their meaning (404, 409, 422); Nest's HTTP
+// exceptions keep their status; body-parser failures become 400/413; what
+// is left is a 500 whose cause goes to the log, never to the client.
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { DomainError } from '@engagement/decider';
+import {
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+} from '@engagement/event-store';
+import type { Request, Response } from 'express';
+import {
+  problem,
+  ProblemError,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+} from './problem-details';
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw error;
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const body: ProblemDetails = {
+      ...toProblem(error),
+      instance: request.originalUrl ?? request.url,
+    };
+    if (body.status >= 500) {
+      this.logger.error(
+        `${request.method} ${request.originalUrl}: ${(error as Error)?.stack ?? String(error)}`,
+      );
+    }
+    if (body.status === 429 && typeof body.retryAfterSeconds === 'number') {
+      response.setHeader('Retry-After', String(body.retryAfterSeconds));
+    }
+    response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+}
+
+export function toProblem(error: unknown): ProblemDetails {
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof DomainError) {
+    return problem(
+      error.status,
+      error.code,
+      error.message,
+      Object.keys(error.details).length ? { details: error.details } : {},
+    );
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    return problem(
+      409,
+      'concurrency-conflict',
+      'The resource was changed by another request; read it again and retry',
+      {
+        details: {
+          expectedRevision: String(error.expected),
+          actualRevision: error.actual === null ? null : String(error.actual),
+        },
+      },
+    );
+  }
+  if (error instanceof DuplicateEventIdError)
+    return problem(409, 'duplicate-request', error.message);
+  if (error instanceof InvalidAppendError) return problem(422, 'invalid-event', error.message);
+  const bodyParserType = (error as { type?: string })?.type;
+  if (bodyParserType === 'entity.too.large')
+    return problem(413, 'body-too-large', 'The request body is larger than allowed');
+  if (bodyParserType === 'entity.parse.failed')
+    return problem(400, 'malformed-json', 'The request body is not valid JSON');
+  if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
+    return problem(415, 'unsupported-encoding', 'The request body encoding is not supported');
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : String((response as { message?: unknown }).message ?? error.message);
+    return problem(status, status === 404 ? 'not-found' : `http-${status}`, message);
+  }
+  return problem(500, 'internal-error', 'Something went wrong on our side; it has been logged');
+}
