@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { loadPlatformConfig } from '@engagement/config';
+import {
+  PostgresEventStore,
+  WrongExpectedRevisionError,
+  type RecordedEvent,
+} from '@engagement/event-store';
+import type { Decider, DomainEvent } from './decider';
+import { RuleViolationError } from './domain-errors';
+import { handleCommand } from './command-handler';
+import { given, testContext } from './given-when-then';
+
+// A counter: the smallest aggregate with a rule (a cap) and an idempotent command.
+type CounterEvent = DomainEvent<'Incremented', { by: number }>;
+type CounterCommand = { type: 'Increment'; by: number } | { type: 'Touch' };
+const counter: Decider<CounterCommand, CounterEvent, { total: number }> = {
+  initialState: () => ({ total: 0 }),
+  evolve: (state, event) => ({ total: state.total + event.data.by }),
+  decide: (command, state) => {
+    if (command.type === 'Touch') return [];
+    if (state.total + command.by > 1_000) throw new RuleViolationError('cap reached', 'cap');
+    return [{ type: 'Incremented', data: { by: command.by } }];
+  },
+};
+const options = {
+  upcast: (e: RecordedEvent) => ({ type: e.type, data: e.data }) as CounterEvent,
+  schemaVersionOf: () => 1,
+};
+
+describe('decider helpers', () => {
+  it('given/when/then reads history, decides, and checks events or errors', () => {
+    given(counter, [{ type: 'Incremented', data: { by: 2 } }])
+      .when({ type: 'Increment', by: 3 })
+      .then([{ type: 'Incremented', data: { by: 3 } }]);
+    given(counter, [{ type: 'Incremented', data: { by: 999 } }])
+      .when({ type: 'Increment', by: 2 })
+      .thenThrows(RuleViolationError, { code: 'cap' });
+  });
+});
+
+describe('handleCommand against PostgreSQL', () => {
+  const { databaseUrl } = loadPlatformConfig();
+  const schema = `es_decider_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  let store: PostgresEventStore;
+  beforeAll(async () => {
+    store = await PostgresEventStore.connect({ connectionString: databaseUrl, schema });
+  });
+  afterAll(async () => {
+    await store.close();
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA ${schema} CASCADE`);
+    await client.end();
+  });
+
+  it('appends the decided events with the context in their metadata, and appends nothing for []', async () => {
+    const stream = `counter-${randomUUID()}`;
+    const result = await handleCommand(
+      store,
+      stream,
+      counter,
+      { type: 'Increment', by: 5 },
+      testContext,
+      options,
+    );
+    expect(result).toMatchObject({ revision: 0n, state: { total: 5 } });
+    const touched = await handleCommand(
+      store,
+      stream,
+      counter,
+      { type: 'Touch' },
+      testContext,
+      options,
+    );
+    expect(touched).toMatchObject({ events: [], position: null, revision: 0n });
+    const [stored] = await store.readStream(stream);
+    expect(stored.metadata).toMatchObject({
+      actor: 'test',
+      correlationId: 'test-correlation',
+      occurredAt: testContext.now.toISOString(),
+    });
+  });
+
+  it('loses no update under 20 concurrent commands on one stream: conflicts are decided again on fresh state', async () => {
+    const stream = `counter-${randomUUID()}`;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        handleCommand(store, stream, counter, { type: 'Increment', by: 1 }, testContext, {
+          ...options,
+          conflictRetries: 50,
+        }),
+      ),
+    );
+    const events = await store.readStream(stream);
+    expect(events).toHaveLength(20);
+  });
+
+  it('gives up with the conflict error once its retries are spent', async () => {
+    const stream = `counter-${randomUUID()}`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        handleCommand(store, stream, counter, { type: 'Increment', by: 1 }, testContext, {
+          ...options,
+          conflictRetries: 0,
+        }),
+      ),
+    );
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected.every((r) => r.reason instanceof WrongExpectedRevisionError)).toBe(true);
+    expect(await store.readStream(stream)).toHaveLength(10 - rejected.length);
+  });
+});
