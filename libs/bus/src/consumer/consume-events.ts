@@ -1,0 +1,198 @@
+// Consuming events from other services' topics with the delivery rules of
+// the platform, with or without NestJS (BusTransport is built on this):
+// - each partition's messages are handled one at a time, in order;
+// - a message that is not an event, or that the handler refuses with a
+//   PermanentMessageError, goes to `<topic>.dlq` and is then committed;
+// - any other failure is transient: the same message is retried with
+//   backoff (capped at a few seconds), never skipped, nothing committed.
+// Delivery is at least once: handlers make their effects idempotent (applyOnce).
+import {
+  fromWireEvent,
+  MalformedWireEventError,
+  type RecordedEvent,
+} from '@engagement/event-store';
+import { backoffDelay, waitWhileHeartbeating, type BackoffOptions } from '../backoff';
+import type {
+  BatchContext,
+  Bus,
+  BusProducer,
+  ConsumedMessage,
+  ConsumerHandle,
+  MessageBatch,
+} from '../bus.port';
+import { describeError, jsonLinesLogger, type BusLogger } from '../bus-logger';
+import {
+  deadLetterMessage,
+  deadLetterTopic,
+  type DeadLetter,
+  type DeadLetterKind,
+} from './dead-letter';
+import { isPermanentMessageError } from './permanent-message-error';
+
+/** The Kafka message an event arrived in. */
+export interface ReceivedMessage extends ConsumedMessage {
+  topic: string;
+  partition: number;
+}
+
+export interface RetryNotice {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** 1 for the first failure. */
+  attempt: number;
+  retryInMs: number;
+  error: unknown;
+}
+
+export interface ConsumeEventsOptions {
+  bus: Bus;
+  groupId: string;
+  topics: string[];
+  /** Where a new group starts; default true: a new read model needs the whole history. */
+  fromBeginning?: boolean;
+  handle(event: RecordedEvent, message: ReceivedMessage): Promise<void>;
+  logger?: BusLogger;
+  /** Waits between retries of a transiently failing message; default 100 ms doubling to 5 s. */
+  retryBackoff?: BackoffOptions;
+  onDeadLetter?(letter: DeadLetter): void;
+  onRetry?(notice: RetryNotice): void;
+}
+
+export async function consumeEvents(options: ConsumeEventsOptions): Promise<ConsumerHandle> {
+  await options.bus.ensureTopics(
+    options.topics.map((topic) => ({ topic: deadLetterTopic(topic), partitions: 1 })),
+  );
+  const deadLetters = options.bus.producer();
+  const processor = new EventBatchProcessor(options, deadLetters);
+  let consumer: ConsumerHandle;
+  try {
+    consumer = await options.bus.consume({
+      groupId: options.groupId,
+      topics: options.topics,
+      fromBeginning: options.fromBeginning ?? true,
+      eachBatch: (batch, context) => processor.process(batch, context),
+    });
+  } catch (error) {
+    await deadLetters.close();
+    throw error;
+  }
+  return {
+    stop: async () => {
+      await consumer.stop();
+      await deadLetters.close();
+    },
+  };
+}
+
+type Outcome = { handled: true } | { handled: false; kind: DeadLetterKind; reason: string };
+
+class EventBatchProcessor {
+  private readonly logger: BusLogger;
+  private readonly retryBackoff: BackoffOptions;
+
+  constructor(
+    private readonly options: ConsumeEventsOptions,
+    private readonly deadLetters: BusProducer,
+  ) {
+    this.logger = options.logger ?? jsonLinesLogger('consumer');
+    this.retryBackoff = options.retryBackoff ?? { initialMs: 100, maxMs: 5_000 };
+  }
+
+  async process(batch: MessageBatch, context: BatchContext): Promise<void> {
+    for (const consumed of batch.messages) {
+      // Throwing leaves the rest of the batch uncommitted, to be delivered again.
+      if (!context.isActive()) throw new Error('Consumer stopping: batch abandoned');
+      const message: ReceivedMessage = {
+        ...consumed,
+        topic: batch.topic,
+        partition: batch.partition,
+      };
+      const outcome = await this.untilDone(message, context, () => this.handleOnce(message));
+      if (!outcome.handled)
+        await this.untilDone(message, context, () => this.sendToDeadLetters(message, outcome));
+      await context.heartbeat();
+    }
+  }
+
+  private async handleOnce(message: ReceivedMessage): Promise<Outcome> {
+    let event: RecordedEvent;
+    try {
+      event = fromWireEvent(message.value);
+    } catch (error) {
+      if (error instanceof MalformedWireEventError)
+        return { handled: false, kind: 'malformed', reason: error.message };
+      throw error;
+    }
+    try {
+      await this.options.handle(event, message);
+      return { handled: true };
+    } catch (error) {
+      if (isPermanentMessageError(error))
+        return { handled: false, kind: 'permanent', reason: error.message };
+      throw error;
+    }
+  }
+
+  private async sendToDeadLetters(
+    message: ReceivedMessage,
+    failure: { kind: DeadLetterKind; reason: string },
+  ): Promise<void> {
+    const topic = deadLetterTopic(message.topic);
+    await this.deadLetters.send(topic, [deadLetterMessage(message, failure, this.options.groupId)]);
+    this.logger.warn(
+      `consumer ${this.options.groupId}: ${message.topic}[${message.partition}]@${message.offset} moved to ${topic}: ` +
+        failure.reason,
+      {
+        groupId: this.options.groupId,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+      },
+    );
+    this.options.onDeadLetter?.({
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      kind: failure.kind,
+      reason: failure.reason,
+      deadLetterTopic: topic,
+    });
+  }
+
+  // Retries the same message in place (heartbeating, so the partition stays
+  // ours) until it works or the consumer stops; nothing after it runs first.
+  private async untilDone<T>(
+    message: ReceivedMessage,
+    context: BatchContext,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!context.isActive()) throw error;
+        const retryInMs = backoffDelay(attempt, this.retryBackoff);
+        this.logger.warn(
+          `consumer ${this.options.groupId}: ${message.topic}[${message.partition}]@${message.offset} failed ` +
+            `(attempt ${attempt}: ${describeError(error)}); retrying in ${retryInMs} ms`,
+          {
+            groupId: this.options.groupId,
+            topic: message.topic,
+            partition: message.partition,
+            attempt,
+          },
+        );
+        this.options.onRetry?.({
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          attempt,
+          retryInMs,
+          error,
+        });
+        await waitWhileHeartbeating(retryInMs, context);
+      }
+    }
+  }
+}
