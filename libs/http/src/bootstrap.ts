@@ -4,6 +4,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { json } from 'express';
+import { createLogger, NestJsonLogger } from '@engagement/observability';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation';
 
@@ -17,10 +18,11 @@ export interface HttpServiceOptions {
 export async function createHttpService(
   module: Type<unknown>,
   bodyLimit = '1mb',
+  serviceName = 'service',
 ): Promise<INestApplication> {
   const app = await NestFactory.create(module, {
     bodyParser: false,
-    logger: ['error', 'warn', 'log'],
+    logger: new NestJsonLogger(createLogger(serviceName)),
   });
   app.use(json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.useGlobalFilters(new ProblemDetailsFilter());
@@ -34,7 +36,7 @@ export async function startHttpService(
   name: string,
   options: HttpServiceOptions,
 ): Promise<INestApplication> {
-  const app = await createHttpService(module, options.bodyLimit);
+  const app = await createHttpService(module, options.bodyLimit, name);
   const host = options.host ?? '127.0.0.1';
   await app.listen(options.port, host);
   console.log(

@@ -36,7 +36,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...toProblem(error),
       instance: request.originalUrl ?? request.url,
     };
-    if (body.status >= 500) {
+    // Deliberate 5xx answers (503 from /ready, 502 from a proxy) are not bugs: only the unexpected are logged with a stack.
+    if (
+      body.status >= 500 &&
+      !(error instanceof HttpException) &&
+      !(error instanceof ProblemError)
+    ) {
       this.logger.error(
         `${request.method} ${request.originalUrl}: ${(error as Error)?.stack ?? String(error)}`,
       );
@@ -81,6 +86,16 @@ export function toProblem(error: unknown): ProblemDetails {
     return problem(400, 'malformed-json', 'The request body is not valid JSON');
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
     return problem(415, 'unsupported-encoding', 'The request body encoding is not supported');
+  }
+  // Other client errors of the body parser (http-errors: aborted request, bad length...) keep their 4xx.
+  const parserStatus = (error as { status?: unknown; expose?: unknown })?.status;
+  if (
+    bodyParserType &&
+    typeof parserStatus === 'number' &&
+    parserStatus >= 400 &&
+    parserStatus < 500
+  ) {
+    return problem(parserStatus, bodyParserType.replace(/\./g, '-'), (error as Error).message);
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

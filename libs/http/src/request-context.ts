@@ -2,6 +2,7 @@
 // gateway sets (x-actor, x-correlation-id, traceparent), so that every event
 // a request causes carries them in its metadata.
 import { randomUUID } from 'node:crypto';
+import { currentTraceparent } from '@engagement/observability';
 import type { Request } from 'express';
 
 export interface RequestContext {
@@ -18,6 +19,7 @@ export function requestContext(request: Request): RequestContext {
   return {
     actor: header('x-actor') ?? 'anonymous',
     correlationId: header('x-correlation-id') ?? randomUUID(),
-    traceparent: header('traceparent'),
+    // The service's own request span when telemetry runs, so events point at it; else the caller's.
+    traceparent: currentTraceparent() ?? header('traceparent'),
   };
 }

@@ -27,6 +27,7 @@ import {
   type DeadLetter,
   type DeadLetterKind,
 } from './dead-letter';
+import { withConsumerSpan } from '@engagement/observability';
 import { isPermanentMessageError } from './permanent-message-error';
 
 /** The Kafka message an event arrived in. */
@@ -125,7 +126,8 @@ class EventBatchProcessor {
       throw error;
     }
     try {
-      await this.options.handle(event, message);
+      // The handler runs in a consumer span continuing the event's trace.
+      await withConsumerSpan(message, event, () => this.options.handle(event, message));
       return { handled: true };
     } catch (error) {
       if (isPermanentMessageError(error))

@@ -8,6 +8,7 @@ import type { Bus, BusProducer } from '../bus.port';
 import { describeError, jsonLinesLogger, type BusLogger } from '../bus-logger';
 import { eventToMessage } from './event-message';
 import type { RelayCheckpoints } from './relay-checkpoints';
+import { traceProducer } from '@engagement/observability';
 
 export interface RelayOptions {
   store: EventStore;
@@ -77,7 +78,7 @@ class EventRelay implements Relay {
         this.logger.info(
           `relay ${name}: producing to ${topic} from ${after === undefined ? 'the first event' : `after position ${after}`}`,
         );
-        this.producer = this.options.bus.producer();
+        this.producer = traceProducer(this.options.bus.producer());
         this.subscription = this.options.store.subscribeToAll({
           after,
           filter: this.options.filter,

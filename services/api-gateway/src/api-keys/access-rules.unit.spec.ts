@@ -1,0 +1,62 @@
+import { parseRequestPath } from '../http/request-path';
+import { requiredScope } from './access-rules';
+import { allows, displayPrefix, generateApiKey, hashApiKey, parseScopes } from './api-key';
+
+const scope = (method: string, path: string) => requiredScope(method, parseRequestPath(path));
+
+describe('requiredScope', () => {
+  it('reads need read, everything else write', () => {
+    expect(scope('GET', '/api/contacts')).toBe('read');
+    expect(scope('HEAD', '/api/contacts/1')).toBe('read');
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+      expect(scope(method, '/api/contacts/1')).toBe('write');
+  });
+
+  it('key management and contact erasure need admin, however the path is spelled', () => {
+    expect(scope('GET', '/api/api-keys')).toBe('admin');
+    expect(scope('DELETE', '/api/api-keys/7')).toBe('admin');
+    expect(scope('GET', '/API/Api-Keys/')).toBe('admin');
+    expect(scope('POST', '/api/contacts/1/erase')).toBe('admin');
+    expect(scope('POST', '/api/contacts/1/ERASE/')).toBe('admin');
+    expect(scope('POST', '/api//contacts/1/%65rase')).toBe('admin');
+    expect(scope('POST', '/api/contacts/1/export')).toBe('write');
+  });
+
+  it('probes and docs are public; anything else needs a key', () => {
+    expect(scope('GET', '/health')).toBe('public');
+    expect(scope('GET', '/ready')).toBe('public');
+    expect(scope('GET', '/openapi.json')).toBe('public');
+    expect(scope('GET', '/something-new')).toBe('read');
+  });
+
+  it('refuses paths that could mean something else upstream', () => {
+    for (const path of [
+      '/api/contacts/1/../2/erase',
+      '/api/contacts/%2e%2e/x',
+      '/api/a%2Fb',
+      '/api/%zz',
+    ])
+      expect(() => parseRequestPath(path)).toThrow(/dot segments|escapes/);
+  });
+});
+
+describe('api keys', () => {
+  it('are eng_ and 43 base64url characters, hashed with SHA-256', () => {
+    const key = generateApiKey();
+    expect(key).toMatch(/^eng_[A-Za-z0-9_-]{43}$/);
+    expect(hashApiKey(key)).toMatch(/^[0-9a-f]{64}$/);
+    expect(generateApiKey()).not.toBe(key);
+    expect(displayPrefix(key)).toBe(key.slice(0, 12));
+    expect(displayPrefix('an-operator-chosen-secret')).toBe('****');
+  });
+
+  it('scopes form a ladder', () => {
+    expect(allows(['admin'], 'read')).toBe(true);
+    expect(allows(['write'], 'read')).toBe(true);
+    expect(allows(['write'], 'admin')).toBe(false);
+    expect(allows(['read'], 'write')).toBe(false);
+    expect(parseScopes('read, write,read')).toEqual(['read', 'write']);
+    expect(parseScopes('read,root')).toBeNull();
+    expect(parseScopes('')).toBeNull();
+  });
+});

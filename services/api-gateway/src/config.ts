@@ -1,0 +1,82 @@
+// The gateway's settings, read once from the environment at start. Every
+// value has a default that works on a developer machine; a malformed value
+// stops the process with a message naming the variable.
+import { loadPlatformConfig } from '@engagement/config';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  /** PostgreSQL schema of the gateway's own tables (api keys, idempotency). */
+  schema: string;
+  /** If set, an admin key with exactly this value is ensured at start. */
+  bootstrapKey: string | undefined;
+  /** Base URL of each upstream service, by the name the routing table uses. */
+  upstreams: Record<string, string>;
+  upstreamTimeoutMs: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Largest request body forwarded, e.g. '1mb'; imports have their own limit. */
+  bodyLimit: string;
+  importBodyLimit: string;
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  if (integer(env, 'RATE_LIMIT_BURST', 100) < 1)
+    throw new Error('RATE_LIMIT_BURST must be at least 1');
+  return {
+    port: integer(env, 'GATEWAY_PORT', 3000),
+    host: env.GATEWAY_HOST || '127.0.0.1',
+    // The gateway needs PostgreSQL only, so DATABASE_URL alone is enough;
+    // loadPlatformConfig (which also wants Kafka) is the fallback that finds
+    // the database `npm start` resolved.
+    databaseUrl: env.DATABASE_URL || loadPlatformConfig(env).databaseUrl,
+    schema: env.API_GATEWAY_SCHEMA || 'api_gateway',
+    bootstrapKey: env.API_BOOTSTRAP_KEY || undefined,
+    upstreams: {
+      contacts: url(env, 'CONTACTS_URL', 'http://127.0.0.1:3101'),
+      // events: url(env, 'EVENTS_URL', 'http://127.0.0.1:3102'),  when the events service lands
+    },
+    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 30_000),
+    rateLimitPerSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 50),
+    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 100),
+    bodyLimit: size(env, 'GATEWAY_BODY_LIMIT', '1mb'),
+    importBodyLimit: size(env, 'GATEWAY_IMPORT_BODY_LIMIT', '50mb'),
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return value;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  try {
+    return new URL(raw).toString().replace(/\/+$/, '');
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+}
+
+function size(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!/^\d+(b|kb|mb)$/i.test(raw))
+    throw new Error(`${name} must look like 512kb or 1mb, got "${raw}"`);
+  return raw.toLowerCase();
+}

@@ -1,0 +1,28 @@
+import { parseRequestPath } from '../http/request-path';
+import { resolveRoute, takesLargeBody } from './routes';
+
+const resolve = (path: string) => resolveRoute(parseRequestPath(path));
+
+describe('routing table', () => {
+  it('moves /api/<resource> to the upstream resource, keeping the rest as sent', () => {
+    expect(resolve('/api/contacts')).toEqual({ upstream: 'contacts', upstreamPath: '/contacts' });
+    expect(resolve('/api/contacts/a%20b/tags/')).toEqual({
+      upstream: 'contacts',
+      upstreamPath: '/contacts/a%20b/tags',
+    });
+    expect(resolve('/api/tags/t1')?.upstreamPath).toBe('/tags/t1');
+    expect(resolve('/api/activities')?.upstreamPath).toBe('/activities');
+  });
+
+  it('knows nothing else', () => {
+    expect(resolve('/api/contactsx')).toBeNull();
+    expect(resolve('/api/registrations')).toBeNull();
+    expect(resolve('/api')).toBeNull();
+  });
+
+  it('lets only imports carry large bodies', () => {
+    expect(takesLargeBody('POST', parseRequestPath('/api/contacts/imports'))).toBe(true);
+    expect(takesLargeBody('POST', parseRequestPath('/api/contacts'))).toBe(false);
+    expect(takesLargeBody('GET', parseRequestPath('/api/contacts/imports'))).toBe(false);
+  });
+});
