@@ -138,12 +138,7 @@ export async function auditProjection(
       differences.push(...result.differences);
       differenceCount += result.total;
     }
-    const live = await Promise.all(
-      projection.tables.map(async (t) => ({
-        table: t.name,
-        ...(await tableChecksum(snapshot, t, projection.schema)),
-      })),
-    );
+    const live = await checksumsWith(snapshot, projection, projection.schema);
     await snapshot.query('ROLLBACK');
     return { rebuild, live, differences, differenceCount };
   } catch (error) {
