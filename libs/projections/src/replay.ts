@@ -6,6 +6,7 @@
 import type { EventStore, ReadAllResult, RecordedEvent } from '@engagement/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { applyStoreBatch, applyStoreBatchWith, inTransaction } from './apply-batch';
+import { deferSecondaryStructures } from './deferred-structures';
 import { ensureProjectionTables } from './projection-checkpoints';
 import { readCheckpoint } from './projection-checkpoints';
 import { prepareProjection } from './projection-runner';
@@ -68,6 +69,13 @@ export async function rebuildProjection(
     );
     await prepareProjection(ctx.pool, projection, schema);
   }
+  const restoreStructures = await withClient(ctx, tx, (client) =>
+    deferSecondaryStructures(
+      client,
+      schema,
+      projection.tables.map((t) => t.name),
+    ),
+  );
 
   const started = Date.now();
   // No total: counting the log first would cost a second pass over it.
@@ -86,6 +94,7 @@ export async function rebuildProjection(
     apply,
   );
   progress.finish();
+  await withClient(ctx, tx, (client) => restoreStructures(client));
   const seconds = (Date.now() - started) / 1000;
   const tables = tx
     ? await checksumsWith(tx, projection, schema)
@@ -289,4 +298,19 @@ async function checksumsWith(
   for (const table of projection.tables)
     result.push({ table: table.name, ...(await tableChecksum(client, table, schema)) });
   return result;
+}
+
+/** Runs `work` on the caller's open transaction, or on a pooled client. */
+async function withClient<T>(
+  ctx: ReplayContext,
+  tx: PoolClient | undefined,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  if (tx) return work(tx);
+  const client = await ctx.pool.connect();
+  try {
+    return await work(client);
+  } finally {
+    client.release();
+  }
 }
