@@ -101,6 +101,69 @@ END
 $fn$;
 `,
     },
+    {
+      // Version 2: no duplicate-id lookup before every insert. That lookup
+      // ran on each append and, with a cached generic plan on a table not yet
+      // analysed, became a sequential scan. Now the insert itself meets the
+      // unique event_id index (ON CONFLICT DO NOTHING); when it inserted fewer
+      // rows than given, the function raises EVDUP, which rolls the call back,
+      // and the adapter then tells a retried append from a clash.
+      version: 2,
+      sql: `
+CREATE OR REPLACE FUNCTION ${s}.append_to_stream(
+  p_stream_id text,
+  p_expected  text,
+  p_ids       uuid[],
+  p_types     text[],
+  p_versions  integer[],
+  p_data      jsonb[],
+  p_metadata  jsonb[]
+) RETURNS TABLE (outcome text, stream_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_count    integer := cardinality(p_ids);
+  v_inserted integer;
+  v_current  bigint;
+  v_xid      bigint;
+  v_base     bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 7));
+
+  SELECT max(e.revision) INTO v_current FROM ${s}.events e WHERE e.stream_id = p_stream_id;
+  IF NOT (p_expected = 'any'
+          OR (p_expected = 'no_stream' AND v_current IS NULL)
+          OR (p_expected = 'stream_exists' AND v_current IS NOT NULL)
+          OR (p_expected ~ '^[0-9]+$' AND v_current IS NOT NULL AND v_current = p_expected::bigint)) THEN
+    outcome := 'conflict';
+    stream_revision := v_current;
+    last_position := NULL;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+
+  v_xid := pg_current_xact_id()::text::bigint;
+  SELECT coalesce(max(e.global_position) + 1, v_xid << ${POSITION_SHIFT}) INTO v_base
+    FROM ${s}.events e
+   WHERE e.global_position >= (v_xid << ${POSITION_SHIFT})
+     AND e.global_position < ((v_xid + 1) << ${POSITION_SHIFT});
+
+  INSERT INTO ${s}.events (global_position, stream_id, revision, event_id, event_type, schema_version, data, metadata)
+  SELECT v_base + x.i - 1, p_stream_id, coalesce(v_current, -1) + x.i, x.id, x.type, x.version, x.data, x.metadata
+    FROM unnest(p_ids, p_types, p_versions, p_data, p_metadata) WITH ORDINALITY AS x(id, type, version, data, metadata, i)
+  ON CONFLICT (event_id) DO NOTHING;
+  GET DIAGNOSTICS v_inserted = ROW_COUNT;
+  IF v_inserted < v_count THEN
+    RAISE EXCEPTION 'event ids already stored' USING ERRCODE = 'P0001', HINT = 'EVDUP';
+  END IF;
+
+  outcome := 'appended';
+  stream_revision := coalesce(v_current, -1) + v_count;
+  last_position := v_base + v_count - 1;
+  RETURN NEXT;
+END
+$fn$;
+`,
+    },
   ];
 }
 

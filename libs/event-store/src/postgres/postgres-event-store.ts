@@ -33,6 +33,7 @@ export interface PostgresEventStoreOptions {
 }
 
 const DEFAULT_READ_BATCH = 500;
+const NOTIFY_EVERY_MS = 5;
 const MAX_READ_BATCH = 10_000;
 
 interface EventRow {
@@ -53,8 +54,8 @@ export class PostgresEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private readonly channel: string;
   private listener: Client | undefined;
-  private notifyInFlight = false;
-  private notifyAgain = false;
+  private notifier: Client | undefined;
+  private notifyScheduled = false;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
 
@@ -91,43 +92,78 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     const expected = options?.expectedRevision;
     const { dataJson, metadataJson } = validateAppend(streamId, events, expected);
-    const { rows } = await this.pool.query<{
-      outcome: 'appended' | 'idempotent' | 'duplicate' | 'conflict';
+    const ids = events.map((e) => e.id);
+    let row: {
+      outcome: 'appended' | 'conflict';
       stream_revision: string | null;
       last_position: string | null;
-    }>(
-      `SELECT outcome, stream_revision, last_position
-         FROM ${quoteIdent(this.schema)}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`,
-      [
-        streamId,
-        String(expected),
-        events.map((e) => e.id),
-        events.map((e) => e.type),
-        events.map((e) => e.schemaVersion),
-        dataJson,
-        metadataJson,
-      ],
-    );
-    const row = rows[0];
-    switch (row.outcome) {
-      case 'conflict':
-        throw new WrongExpectedRevisionError(
+    };
+    try {
+      const { rows } = await this.pool.query<typeof row>(
+        `SELECT outcome, stream_revision, last_position
+           FROM ${quoteIdent(this.schema)}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`,
+        [
           streamId,
-          expected,
-          row.stream_revision === null ? null : BigInt(row.stream_revision),
-        );
-      case 'duplicate':
-        throw new DuplicateEventIdError(
-          streamId,
-          events.map((e) => e.id),
-        );
-      default:
-        this.announceAppend();
-        return {
-          nextExpectedRevision: BigInt(row.stream_revision!),
-          position: BigInt(row.last_position!),
-        };
+          String(expected),
+          ids,
+          events.map((e) => e.type),
+          events.map((e) => e.schemaVersion),
+          dataJson,
+          metadataJson,
+        ],
+      );
+      row = rows[0];
+    } catch (error) {
+      // Some ids are stored already: a retry of an append that went through, or a clash.
+      if ((error as { hint?: string }).hint === 'EVDUP')
+        return this.answerRepeatedIds(streamId, ids, error);
+      throw error;
     }
+    if (row.outcome === 'conflict') {
+      // A retried append meets its own earlier success as a conflict: answer it as before.
+      const stored = await this.findStoredIds(streamId, ids);
+      if (stored.found > 0) return this.answerRepeatedIds(streamId, ids, null, stored);
+      throw new WrongExpectedRevisionError(
+        streamId,
+        expected,
+        row.stream_revision === null ? null : BigInt(row.stream_revision),
+      );
+    }
+    this.announceAppend();
+    return {
+      nextExpectedRevision: BigInt(row.stream_revision!),
+      position: BigInt(row.last_position!),
+    };
+  }
+
+  private async findStoredIds(streamId: string, ids: string[]) {
+    const { rows } = await this.pool.query<{
+      found: number;
+      in_stream: number;
+      revision: string | null;
+      position: string | null;
+    }>(
+      `SELECT count(*)::int AS found, (count(*) FILTER (WHERE stream_id = $1))::int AS in_stream,
+              max(revision) AS revision, max(global_position) AS position
+         FROM ${this.table} WHERE event_id = ANY ($2::uuid[])`,
+      [streamId, ids],
+    );
+    return rows[0];
+  }
+
+  /** Every id stored in this stream: the original result. Some, or elsewhere: a clash. */
+  private async answerRepeatedIds(
+    streamId: string,
+    ids: string[],
+    cause: unknown,
+    known?: Awaited<ReturnType<PostgresEventStore['findStoredIds']>>,
+  ): Promise<AppendResult> {
+    const stored = known ?? (await this.findStoredIds(streamId, ids));
+    if (stored.in_stream === ids.length) {
+      return { nextExpectedRevision: BigInt(stored.revision!), position: BigInt(stored.position!) };
+    }
+    if (stored.found === 0 && cause) throw cause;
+    throw new DuplicateEventIdError(streamId, ids);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -210,6 +246,7 @@ export class PostgresEventStore implements EventStore {
     this.closed = true;
     await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
     if (this.listener) await this.listener.end().catch(() => undefined);
+    if (this.notifier) await this.notifier.end().catch(() => undefined);
     await this.pool.end();
   }
 
@@ -219,27 +256,37 @@ export class PostgresEventStore implements EventStore {
   }
 
   // Wakes subscriptions in this process at once, and in other processes
-  // through NOTIFY. The NOTIFY is sent after the append committed and
-  // outside its transaction (NOTIFY inside would serialise all commits);
-  // appends that land while one is in flight share the next one.
+  // through NOTIFY. The NOTIFY is sent after the append committed, outside
+  // its transaction (NOTIFY inside would serialise all commits), on its own
+  // connection, and at most once per NOTIFY_EVERY_MS: each NOTIFY is a
+  // transaction with a commit of its own, too costly to send per append.
   private announceAppend(): void {
     this.appended.emit('appended');
-    if (this.notifyInFlight) {
-      this.notifyAgain = true;
-      return;
-    }
-    this.notifyInFlight = true;
-    const send = (): void => {
-      this.notifyAgain = false;
-      this.pool
-        .query('SELECT pg_notify($1, $2)', [this.channel, ''])
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.notifyAgain && !this.closed) send();
-          else this.notifyInFlight = false;
+    if (this.notifyScheduled || this.closed) return;
+    this.notifyScheduled = true;
+    setTimeout(() => {
+      this.notifyScheduled = false;
+      void this.sendNotify();
+    }, NOTIFY_EVERY_MS).unref();
+  }
+
+  private async sendNotify(): Promise<void> {
+    try {
+      if (!this.notifier) {
+        const client = new Client({ connectionString: this.options.connectionString });
+        client.on('error', () => {
+          if (this.notifier === client) this.notifier = undefined;
         });
-    };
-    send();
+        this.notifier = client;
+        await client.connect();
+      }
+      await this.notifier.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+    } catch {
+      // Subscriptions elsewhere still poll; the next append tries a new connection.
+      const broken = this.notifier;
+      this.notifier = undefined;
+      await broken?.end().catch(() => undefined);
+    }
   }
 
   private async ensureListener(): Promise<void> {
