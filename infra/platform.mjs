@@ -17,6 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as postgres from './postgres/postgres.mjs';
+import { nodeService } from './services.mjs';
 import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './state.mjs';
 
 // ---------------------------------------------------------------------------
@@ -25,7 +26,20 @@ import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './s
 // before them. Each entry: { name, start: async (env) => {}, stop: async () => {} }
 // where env = { DATABASE_URL, KAFKA_BROKERS, ...process.env }.
 // ---------------------------------------------------------------------------
-const services = [];
+const services = [
+  nodeService({
+    name: 'contacts',
+    entry: 'services/contacts/src/main.ts',
+    portVariable: 'CONTACTS_PORT',
+    defaultPort: 3101,
+  }),
+  nodeService({
+    name: 'api-gateway',
+    entry: 'services/api-gateway/src/main.ts',
+    portVariable: 'GATEWAY_PORT',
+    defaultPort: 3000,
+  }),
+];
 
 const KAFKA_SH = path.join(ROOT, 'infra', 'kafka', 'kafka.sh');
 const rel = (p) => path.relative(ROOT, p);
@@ -70,6 +84,8 @@ async function start() {
   updateState({ kafkaBrokers: kafka.brokers, kafka: kafka.mode });
 
   const env = { ...process.env, DATABASE_URL: pg.databaseUrl, KAFKA_BROKERS: kafka.brokers };
+  // The gateway finds the contacts service where this script starts it.
+  env.CONTACTS_URL ??= `http://127.0.0.1:${process.env.CONTACTS_PORT || 3101}`;
   for (const service of services) {
     say(`${service.name}: starting...`);
     await service.start(env);
@@ -78,7 +94,7 @@ async function start() {
   say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s:`);
   say(`  PostgreSQL (${pg.mode}): ${redactUrl(pg.databaseUrl)}`);
   say(`  Kafka (${kafka.mode}): ${kafka.brokers}`);
-  for (const service of services) say(`  ${service.name}: started`);
+  for (const service of services) say(`  ${service.name}: ${service.url()}`);
   say(`  written to ${rel(STATE_FILE)}`);
 }
 
