@@ -1,0 +1,66 @@
+// The contacts service's Nest module: its controllers, one folder per
+// capability, and the handlers they call, given by value from the runtime
+// (runtime.ts builds them). Health: /health answers while the process runs;
+// /ready when the database answers and the read-model projection runs.
+import { Module, type DynamicModule } from '@nestjs/common';
+import { HealthController, READINESS_CHECKS, type ReadinessCheck } from '@engagement/http';
+import { ActivitiesController } from './activities/activities.controller';
+import { RecordActivityHandler } from './activities/record-activity.handler';
+import { BulkImportController } from './bulk-import/bulk-import.controller';
+import { ImportJobs } from './bulk-import/import-jobs.table';
+import { ContactsQueryController } from './contacts/contacts-query.controller';
+import { ContactsController } from './contacts/contacts.controller';
+import { CreateContactHandler } from './contacts/create-contact.handler';
+import { UpdateContactHandler } from './contacts/update-contact.handler';
+import { EraseContactHandler } from './personal-data/erase-contact.handler';
+import { PersonalDataController } from './personal-data/personal-data.controller';
+import type { ContactsRuntime } from './runtime';
+import { ReadModelWaiter } from './shared/read-your-writes';
+import { CONTACT_EVENT_STORE, IMPORT_WORKER, READ_MODEL_SOURCE } from './shared/tokens';
+import { TagsController } from './tags/tags.controller';
+import { TagsHandler } from './tags/tags.handler';
+
+function readinessChecks(runtime: ContactsRuntime): ReadinessCheck[] {
+  return [
+    { name: 'database', check: async () => void (await runtime.pool.query('SELECT 1')) },
+    {
+      name: 'read-model projection',
+      check: async () => {
+        const problem = runtime.projectionProblem();
+        if (problem) throw new Error(`the read-model projection is ${problem}`);
+      },
+    },
+  ];
+}
+
+@Module({})
+export class ContactsAppModule {
+  static forRuntime(runtime: ContactsRuntime): DynamicModule {
+    return {
+      module: ContactsAppModule,
+      controllers: [
+        HealthController,
+        // Literal routes (/contacts/imports) before parameter routes (/contacts/:id).
+        BulkImportController,
+        ContactsController,
+        ContactsQueryController,
+        PersonalDataController,
+        TagsController,
+        ActivitiesController,
+      ],
+      providers: [
+        { provide: READINESS_CHECKS, useValue: readinessChecks(runtime) },
+        { provide: READ_MODEL_SOURCE, useValue: runtime.readModel },
+        { provide: CONTACT_EVENT_STORE, useValue: runtime.contactStore },
+        { provide: IMPORT_WORKER, useValue: runtime.importWorker },
+        { provide: ReadModelWaiter, useValue: runtime.waiter },
+        { provide: CreateContactHandler, useValue: runtime.createContact },
+        { provide: UpdateContactHandler, useValue: runtime.updateContact },
+        { provide: RecordActivityHandler, useValue: runtime.recordActivity },
+        { provide: EraseContactHandler, useValue: runtime.eraseContact },
+        { provide: TagsHandler, useValue: runtime.tags },
+        { provide: ImportJobs, useValue: runtime.importJobs },
+      ],
+    };
+  }
+}

@@ -1,0 +1,88 @@
+// One import row, checked as the body of POST /contacts would be (the same
+// DTO, the same limits), then upserted by email: a row for an email that
+// exists updates that contact. Each row is all or nothing (one append for
+// the contact), and its ids are derived from the job and the row number, so
+// that processing a row again after a restart repeats itself instead of
+// creating a second contact.
+import { createHash } from 'node:crypto';
+import { DomainError, type CommandContext } from '@engagement/decider';
+import { WrongExpectedRevisionError } from '@engagement/event-store';
+import { validationProblem, type FieldError } from '@engagement/http';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { CreateContactDto } from '../contacts/contact.dto';
+import type { CreateContactHandler } from '../contacts/create-contact.handler';
+import type { ImportRow } from './import-parser';
+
+export type RowOutcome = { kind: 'created' | 'updated' } | { kind: 'failed'; errors: FieldError[] };
+
+/** A UUID (version 8: "custom") derived from a name: the same name, the same id. */
+export function derivedUuid(name: string): string {
+  const hex = createHash('sha256').update(name, 'utf8').digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export async function importRow(
+  handler: CreateContactHandler,
+  jobId: string,
+  row: ImportRow,
+  context: CommandContext,
+): Promise<RowOutcome> {
+  if (row.record === null) {
+    return { kind: 'failed', errors: [{ field: '', message: row.problem ?? 'unreadable row' }] };
+  }
+  const dto = plainToInstance(CreateContactDto, row.record);
+  const problems = await validate(dto, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  if (problems.length > 0) {
+    return { kind: 'failed', errors: validationProblem(problems).problem.errors ?? [] };
+  }
+
+  let counter = 0;
+  const rowKey = `${jobId}:${row.rowNumber}`;
+  try {
+    const outcome = await handler.execute(
+      {
+        input: {
+          email: dto.email,
+          firstName: dto.firstName,
+          lastName: dto.lastName,
+          phone: dto.phone,
+          timezone: dto.timezone,
+          locale: dto.locale,
+          avatarUrl: dto.avatarUrl,
+          lifecycleStage: dto.lifecycleStage,
+          properties: dto.properties,
+          syncToCrms: dto.syncToCrms,
+          source: 'import',
+        },
+        tags: dto.tags ?? [],
+        mode: 'upsert',
+        contactId: derivedUuid(rowKey),
+        newId: () => derivedUuid(`${rowKey}:${++counter}`),
+      },
+      context,
+    );
+    return { kind: outcome.created ? 'created' : 'updated' };
+  } catch (error) {
+    // A rule the row breaks (422), an email in flux or a busy contact (409):
+    // the row's failure. Anything else (the database is down) fails the
+    // batch, which is retried.
+    if (error instanceof WrongExpectedRevisionError) {
+      return {
+        kind: 'failed',
+        errors: [
+          { field: '', message: 'the contact was busy with other changes; import the row again' },
+        ],
+      };
+    }
+    if (!(error instanceof DomainError)) throw error;
+    const field = typeof error.details.field === 'string' ? error.details.field : '';
+    return { kind: 'failed', errors: [{ field, message: error.message }] };
+  }
+}

@@ -1,0 +1,95 @@
+// Creating a contact (POST /contacts), or upserting one by email (PUT
+// /contacts, bulk import rows). The steps, in this order:
+//   1. check the whole request against the domain rules (a dry run of the
+//      decider), so invalid input is refused before anything is written;
+//   2. reserve the email for the new contact id (email-reservation/);
+//   3. resolve the tags, creating the ones that do not exist yet (tags/);
+//   4. decide and append the contact's events in one append.
+// When the email is taken, a create answers 409 with the holder's id and an
+// upsert updates the holder instead. When the holder's stream does not
+// exist (its create is in flight, or crashed after reserving), this request
+// creates that very contact: the stream's 'no_stream' append lets exactly one
+// create win, and a retry after a crash completes instead of being stuck.
+import { randomUUID } from 'node:crypto';
+import type { CommandContext } from '@engagement/decider';
+import { checkEmail, contactDecider, decideAll, initialContactState } from '../domain';
+import type { EmailReservations } from '../email-reservation/email-reservation';
+import type { ContactResult, ContactStreams } from '../shared/contact-streams';
+import { tagReferences, type TagResolver } from '../tags/tag-resolver';
+import {
+  createCommands,
+  createOnlyDecider,
+  emailTaken,
+  upsertDecider,
+  type ContactInput,
+} from './contact.command';
+
+export type CreateMode = 'create' | 'upsert';
+
+export interface CreateContactRequest {
+  input: ContactInput;
+  /** Tag slugs or names, as the request gave them. */
+  tags: readonly string[];
+  mode: CreateMode;
+  /** Ids to use instead of random ones: bulk import derives them from the job and row, so a re-run repeats itself. */
+  contactId?: string;
+  newId?: () => string;
+}
+
+export interface CreateContactOutcome {
+  contactId: string;
+  /** True when this request created the contact; false when it updated (or found) it. */
+  created: boolean;
+  result: ContactResult;
+}
+
+export class CreateContactHandler {
+  constructor(
+    private readonly contacts: ContactStreams,
+    private readonly emails: EmailReservations,
+    private readonly tagResolver: TagResolver,
+  ) {}
+
+  async execute(
+    request: CreateContactRequest,
+    context: CommandContext,
+  ): Promise<CreateContactOutcome> {
+    const newId = request.newId ?? randomUUID;
+    const contactId = request.contactId ?? randomUUID();
+    const input: ContactInput = { ...request.input, email: checkEmail(request.input.email) };
+    const tagRefs = tagReferences(request.tags);
+
+    // 1. The dry run, with stand-in tag ids: every field's rule, before any write.
+    const standIns = tagRefs.map((ref) => ({ tagId: randomUUID(), slug: ref.slug }));
+    decideAll(
+      contactDecider,
+      createCommands(contactId, input, standIns, newId),
+      initialContactState(),
+      context,
+    );
+
+    // 2. The email.
+    let target = contactId;
+    const reservation = await this.emails.reserveForCreate(input.email, contactId, context);
+    if (reservation.outcome === 'taken') {
+      const { holderId, status } = reservation;
+      if (status === 'elsewhere') throw emailTaken(holderId, true);
+      if (status === 'holds' && request.mode === 'create') throw emailTaken(holderId);
+      // holds + upsert: update the holder; absent: complete the holder's create.
+      target = holderId;
+    }
+
+    // 3. The tags, 4. the contact. On a failure the reservation stays: the
+    // next create of this email completes this contact id, and an email
+    // change takes the address over after the lease (releasing it here could
+    // race with a request that is completing this very contact).
+    const tags = await this.tagResolver.resolve(tagRefs, context);
+    const decider =
+      request.mode === 'create'
+        ? createOnlyDecider(target, createCommands(target, input, tags, newId))
+        : upsertDecider(target, input, tags, newId);
+    const result = await this.contacts.decide(target, decider, null, context);
+    const created = result.events.some((event) => event.type === 'ContactCreated');
+    return { contactId: target, created, result };
+  }
+}

@@ -1,0 +1,71 @@
+// GDPR endpoints: export everything held about a contact, and erase it.
+// Erasure is an admin operation: the gateway allows it to admin keys only.
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { NotFoundError } from '@engagement/decider';
+import { toWireEvent, type EventStore, type RecordedEvent } from '@engagement/event-store';
+import type { Request } from 'express';
+import { exportContactReadModel, type ReadModelSource } from '../read-model';
+import { commandContext } from '../shared/command-context';
+import { commandResponse, CommandResponse } from '../shared/command-response';
+import { contactStreamId } from '../shared/contact-streams';
+import { IdPipe } from '../shared/params';
+import { ReadModelWaiter, ReadQuery } from '../shared/read-your-writes';
+import { CONTACT_EVENT_STORE, READ_MODEL_SOURCE } from '../shared/tokens';
+import { EraseContactHandler } from './erase-contact.handler';
+
+@ApiTags('personal data')
+@Controller('contacts')
+export class PersonalDataController {
+  constructor(
+    private readonly eraseContact: EraseContactHandler,
+    @Inject(READ_MODEL_SOURCE) private readonly readModel: ReadModelSource,
+    @Inject(CONTACT_EVENT_STORE) private readonly store: EventStore,
+    private readonly waiter: ReadModelWaiter,
+  ) {}
+
+  @Post(':id/erase')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Erase the contact (admin): its personal data becomes unreadable everywhere',
+  })
+  @ApiResponse({ status: 200, type: CommandResponse })
+  async erase(@Param('id', IdPipe) id: string, @Req() request: Request): Promise<CommandResponse> {
+    const result = await this.eraseContact.execute(id, commandContext(request));
+    return commandResponse(id, result.position, result.revision);
+  }
+
+  @Get(':id/export')
+  @ApiOperation({
+    summary: 'Everything held about the contact: read model rows and its decrypted event history',
+  })
+  @ApiResponse({ status: 404, description: 'No such contact, or it was erased' })
+  async export(@Param('id', IdPipe) id: string, @Query() query: ReadQuery) {
+    await this.waiter.waitFor(query.waitForPosition);
+    const readModel = await exportContactReadModel(this.readModel, id);
+    const history = await this.readHistory(id);
+    if (readModel === null || history.length === 0) {
+      throw new NotFoundError(`Contact ${id} does not exist or was erased`, 'contact-not-found', {
+        contactId: id,
+      });
+    }
+    return {
+      contactId: id,
+      exportedAt: new Date().toISOString(),
+      readModel,
+      history: history.map(toWireEvent),
+    };
+  }
+
+  private async readHistory(contactId: string): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for (;;) {
+      const page = await this.store.readStream(contactStreamId(contactId), {
+        fromRevision: BigInt(events.length),
+        maxCount: 1_000,
+      });
+      events.push(...page);
+      if (page.length < 1_000) return events;
+    }
+  }
+}
