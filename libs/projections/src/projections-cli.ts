@@ -91,7 +91,7 @@ export async function runProjectionsCli(args: string[], deps: CliDependencies): 
 /** Prints every event of one stream, with metadata, as JSON lines. */
 export async function runHistoryCli(
   args: string[],
-  deps: Pick<CliDependencies, 'store' | 'out'>,
+  deps: { store: Pick<EventStore, 'readStream'>; out: (line: string) => void },
 ): Promise<number> {
   const [streamId] = args;
   if (!streamId) {

@@ -1,0 +1,43 @@
+// The operators' view of the running platform: its event store, a database
+// pool, and every service's projections (today: the contacts service's).
+// Built from the same environment variables as the services, so the tools
+// act on exactly what `npm start` runs.
+import { Pool } from 'pg';
+import { loadPlatformConfig } from '@engagement/config';
+import { createEventStore, type EventStore, type RecordedEvent } from '@engagement/event-store';
+import type { ProjectionDefinition } from '@engagement/projections';
+import { contactsOperatorView } from '../../../services/contacts/src/operator';
+
+export interface PlatformOperations {
+  store: EventStore;
+  pool: Pool;
+  projections: ProjectionDefinition[];
+  /** Shows an event as an auditor should read it (personal data in clear where still held). */
+  readable(event: RecordedEvent): Promise<RecordedEvent>;
+  close(): Promise<void>;
+}
+
+export async function openPlatformOperations(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PlatformOperations> {
+  const platform = loadPlatformConfig(env);
+  const pool = new Pool({ connectionString: platform.databaseUrl, max: 8 });
+  const warn = (message: string) => process.stderr.write(`${message}\n`);
+  const contacts = await contactsOperatorView(pool, warn, env);
+  const store = await createEventStore({
+    databaseUrl: platform.databaseUrl,
+    eventStoreConnectionString: platform.eventStoreConnectionString,
+    schema: contacts.config.eventStoreSchema,
+  });
+  return {
+    store,
+    pool,
+    projections: [...contacts.projections],
+    readable: (event) =>
+      event.streamId.startsWith('contact-') ? contacts.decrypt(event) : Promise.resolve(event),
+    async close() {
+      await store.close();
+      await pool.end();
+    },
+  };
+}
