@@ -152,11 +152,17 @@ describe('API keys', () => {
       expect(body.prefix).toBe((body.key as string).slice(0, 12));
 
       await call('/api/contacts', { headers: bearer(body.key as string) });
-      const list = await call('/api/api-keys', { headers: bearer(gateway.adminKey) });
-      const text = await list.text();
+      // last_used_at is written after the request, off its path: list until it shows.
+      let text = '';
+      let listed: Record<string, unknown>[] = [];
+      for (let attempt = 0; attempt < 100; attempt++) {
+        text = await (await call('/api/api-keys', { headers: bearer(gateway.adminKey) })).text();
+        listed = (JSON.parse(text) as { items: Record<string, unknown>[] }).items;
+        if (listed.find((k) => k.id === body.id)?.lastUsedAt) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(text).not.toContain(body.key as string);
       expect(text).not.toMatch(/"(key|keyHash|key_hash)"/);
-      const listed = (JSON.parse(text) as { items: Record<string, unknown>[] }).items;
       expect(listed.find((k) => k.id === body.id)).toMatchObject({
         name: 'crm-sync',
         lastUsedAt: expect.any(String),
