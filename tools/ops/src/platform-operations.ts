@@ -6,7 +6,7 @@ import { Pool } from 'pg';
 import { loadPlatformConfig } from '@engagement/config';
 import { createEventStore, type EventStore, type RecordedEvent } from '@engagement/event-store';
 import type { ProjectionDefinition } from '@engagement/projections';
-import { contactsOperatorView } from '../../../services/contacts/src/operator';
+import { contactsOperatorView } from '@engagement/contacts';
 
 export interface PlatformOperations {
   store: EventStore;
