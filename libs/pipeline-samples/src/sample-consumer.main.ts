@@ -45,9 +45,13 @@ runMain('sample-consumer', async () => {
     groupId: options.group,
     topics: [options.topic],
     // A throw (database down) is retried with backoff, never skipped; see consumeEvents.
-    handle: async (event) => {
-      const applied = await applyKafkaBatch(pool, target, [event]);
-      if (reportApplied && applied > 0) report({ applied: event.id, at: nowMs() });
+    // One transaction per fetched batch: the rows and the processed ids together.
+    handleBatch: async (events) => {
+      const applied = await applyKafkaBatch(pool, target, events);
+      if (reportApplied && applied > 0) {
+        const at = nowMs();
+        for (const event of events) report({ applied: event.id, at });
+      }
     },
   });
   report({ ready: 'sample-consumer', group: options.group, pid: process.pid });

@@ -61,6 +61,12 @@ export async function inTransaction<T>(
   work: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // A connection that dies while checked out emits 'error' on the client, not
+  // the pool: without a listener that would end the process instead of
+  // failing this transaction (which the runner then retries).
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
@@ -68,10 +74,12 @@ export async function inTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw error;
   } finally {
-    client.release();
+    client.off('error', ignore);
+    // A broken connection is destroyed instead of going back to the pool.
+    client.release(broken);
   }
 }
 

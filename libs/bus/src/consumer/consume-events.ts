@@ -52,7 +52,18 @@ export interface ConsumeEventsOptions {
   topics: string[];
   /** Where a new group starts; default true: a new read model needs the whole history. */
   fromBeginning?: boolean;
-  handle(event: RecordedEvent, message: ReceivedMessage): Promise<void>;
+  /** Handles one event; give this or handleBatch. */
+  handle?(event: RecordedEvent, message: ReceivedMessage): Promise<void>;
+  /**
+   * Handles the events of one fetched batch (one partition, in offset order)
+   * together, e.g. in one transaction (applyKafkaBatch): one commit per batch
+   * instead of one per event. Malformed messages are dead-lettered first and
+   * left out. A transient failure retries the whole batch; a
+   * PermanentMessageError makes the batch go one event at a time, so that
+   * only the refused event is dead-lettered (handlers are idempotent, so the
+   * events applied before the refusal are skipped then).
+   */
+  handleBatch?(events: RecordedEvent[], messages: ReceivedMessage[]): Promise<void>;
   logger?: BusLogger;
   /** Waits between retries of a transiently failing message; default 100 ms doubling to 5 s. */
   retryBackoff?: BackoffOptions;
@@ -61,6 +72,9 @@ export interface ConsumeEventsOptions {
 }
 
 export async function consumeEvents(options: ConsumeEventsOptions): Promise<ConsumerHandle> {
+  if (!options.handle === !options.handleBatch) {
+    throw new Error('consumeEvents needs exactly one of handle and handleBatch');
+  }
   await options.bus.ensureTopics(
     options.topics.map((topic) => ({ topic: deadLetterTopic(topic), partitions: 1 })),
   );
@@ -101,6 +115,8 @@ class EventBatchProcessor {
   }
 
   async process(batch: MessageBatch, context: BatchContext): Promise<void> {
+    const handleBatch = this.options.handleBatch;
+    if (handleBatch) return this.processTogether(batch, context, handleBatch);
     for (const consumed of batch.messages) {
       // Throwing leaves the rest of the batch uncommitted, to be delivered again.
       if (!context.isActive()) throw new Error('Consumer stopping: batch abandoned');
@@ -110,6 +126,57 @@ class EventBatchProcessor {
         partition: batch.partition,
       };
       const outcome = await this.untilDone(message, context, () => this.handleOnce(message));
+      if (!outcome.handled)
+        await this.untilDone(message, context, () => this.sendToDeadLetters(message, outcome));
+      await context.heartbeat();
+    }
+  }
+
+  private async processTogether(
+    batch: MessageBatch,
+    context: BatchContext,
+    handleBatch: NonNullable<ConsumeEventsOptions['handleBatch']>,
+  ): Promise<void> {
+    const events: RecordedEvent[] = [];
+    const messages: ReceivedMessage[] = [];
+    for (const consumed of batch.messages) {
+      const message: ReceivedMessage = {
+        ...consumed,
+        topic: batch.topic,
+        partition: batch.partition,
+      };
+      try {
+        events.push(fromWireEvent(message.value));
+        messages.push(message);
+      } catch (error) {
+        if (!(error instanceof MalformedWireEventError)) throw error;
+        const failure = {
+          handled: false as const,
+          kind: 'malformed' as const,
+          reason: error.message,
+        };
+        await this.untilDone(message, context, () => this.sendToDeadLetters(message, failure));
+      }
+    }
+    if (events.length === 0) return;
+    if (!context.isActive()) throw new Error('Consumer stopping: batch abandoned');
+    const attempt =
+      (some: RecordedEvent[], theirs: ReceivedMessage[]) => async (): Promise<Outcome> => {
+        try {
+          await handleBatch(some, theirs);
+          return { handled: true };
+        } catch (error) {
+          if (isPermanentMessageError(error))
+            return { handled: false, kind: 'permanent', reason: error.message };
+          throw error;
+        }
+      };
+    const together = await this.untilDone(messages[0], context, attempt(events, messages));
+    if (together.handled) return;
+    // Someone in the batch was refused: one at a time, to dead-letter only that one.
+    for (const [i, message] of messages.entries()) {
+      if (!context.isActive()) throw new Error('Consumer stopping: batch abandoned');
+      const outcome = await this.untilDone(message, context, attempt([events[i]], [message]));
       if (!outcome.handled)
         await this.untilDone(message, context, () => this.sendToDeadLetters(message, outcome));
       await context.heartbeat();
@@ -127,7 +194,7 @@ class EventBatchProcessor {
     }
     try {
       // The handler runs in a consumer span continuing the event's trace.
-      await withConsumerSpan(message, event, () => this.options.handle(event, message));
+      await withConsumerSpan(message, event, () => this.options.handle!(event, message));
       return { handled: true };
     } catch (error) {
       if (isPermanentMessageError(error))

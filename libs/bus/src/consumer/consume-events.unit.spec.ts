@@ -156,4 +156,56 @@ describe('consumeEvents', () => {
       'database down',
     );
   });
+
+  describe('handleBatch', () => {
+    it('hands the whole batch over at once, without the malformed message, which goes to the dead letters', async () => {
+      const fake = fakeBus();
+      const calls: bigint[][] = [];
+      await consumeEvents({
+        bus: fake.bus,
+        groupId: 'g',
+        topics: ['contacts'],
+        logger: silentLogger,
+        retryBackoff: fast,
+        handleBatch: async (events) => void calls.push(events.map((e) => e.revision)),
+      });
+      await fake.deliver([
+        message(0, wire(event(0))),
+        message(1, 'not json'),
+        message(2, wire(event(2))),
+      ]);
+      expect(calls).toEqual([[0n, 2n]]);
+      expect(fake.produced.map((p) => p.topic)).toEqual(['contacts.dlq']);
+    });
+
+    it('retries the batch after a transient failure, and isolates a refused event when one is permanent', async () => {
+      const fake = fakeBus();
+      const calls: bigint[][] = [];
+      let failures = 1;
+      await consumeEvents({
+        bus: fake.bus,
+        groupId: 'g',
+        topics: ['contacts'],
+        logger: silentLogger,
+        retryBackoff: fast,
+        handleBatch: async (events) => {
+          calls.push(events.map((e) => e.revision));
+          if (failures-- > 0) throw new Error('database down');
+          if (events.some((e) => e.revision === 1n))
+            throw new PermanentMessageError('revision 1 is refused');
+        },
+      });
+      await fake.deliver([0, 1, 2].map((i) => message(i, wire(event(i)))));
+      expect(calls).toEqual([[0n, 1n, 2n], [0n, 1n, 2n], [0n], [1n], [2n]]);
+      expect(fake.produced).toHaveLength(1);
+      expect(fake.produced[0].message.headers['dlq-reason']).toContain('revision 1 is refused');
+    });
+
+    it('refuses options with both handle and handleBatch, or neither', async () => {
+      const fake = fakeBus();
+      await expect(
+        consumeEvents({ bus: fake.bus, groupId: 'g', topics: ['t'], logger: silentLogger }),
+      ).rejects.toThrow('exactly one of handle and handleBatch');
+    });
+  });
 });

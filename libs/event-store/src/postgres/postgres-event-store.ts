@@ -56,6 +56,7 @@ export class PostgresEventStore implements EventStore {
   private listener: Client | undefined;
   private notifier: Client | undefined;
   private notifyScheduled = false;
+  private notifyInFlight = false;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
 
@@ -271,6 +272,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async sendNotify(): Promise<void> {
+    // One NOTIFY at a time on the connection; appends meanwhile schedule the next.
+    if (this.notifyInFlight) {
+      this.announceAppend();
+      return;
+    }
+    this.notifyInFlight = true;
     try {
       if (!this.notifier) {
         const client = new Client({ connectionString: this.options.connectionString });
@@ -286,6 +293,8 @@ export class PostgresEventStore implements EventStore {
       const broken = this.notifier;
       this.notifier = undefined;
       await broken?.end().catch(() => undefined);
+    } finally {
+      this.notifyInFlight = false;
     }
   }
 
