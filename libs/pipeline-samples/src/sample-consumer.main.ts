@@ -26,6 +26,10 @@ runMain('sample-consumer', async () => {
     group: { help: 'the consumer group' },
     name: { default: 'sample-contacts', help: 'the projection name' },
     'report-applied': { default: '0', help: '1: report each applied event with its commit time' },
+    'session-timeout-ms': {
+      default: '30000',
+      help: "how soon the group gives a dead member's partitions away",
+    },
   });
   const { databaseUrl, kafkaBrokers } = loadPlatformConfig();
   const pool = resilientPool(databaseUrl, 2); // a lost connection fails one apply, which is retried
@@ -39,7 +43,11 @@ runMain('sample-consumer', async () => {
   const target = { projection, schema: projection.schema };
   const reportApplied = options['report-applied'] === '1';
 
-  const bus = new KafkajsBus({ brokers: kafkaBrokers, clientId: 'sample-consumer' });
+  const bus = new KafkajsBus({
+    brokers: kafkaBrokers,
+    clientId: 'sample-consumer',
+    sessionTimeoutMs: Number(options['session-timeout-ms']),
+  });
   const consumer = await consumeEvents({
     bus,
     groupId: options.group,

@@ -21,6 +21,12 @@ export interface KafkajsBusOptions {
   redeliveryBackoff?: BackoffOptions;
   /** Partitions one consumer processes at the same time, each still in order; default 1. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the group waits for a member that stopped heartbeating (a crashed
+   * process) before giving its partitions to another; default 30 s (kafkajs'),
+   * at least the broker's group.min.session.timeout.ms (6 s by default).
+   */
+  sessionTimeoutMs?: number;
 }
 
 // Kafka's rule for topic names.
@@ -94,6 +100,7 @@ export class KafkajsBus implements Bus {
         backoff: this.connectBackoff,
         redeliveryBackoff: this.options.redeliveryBackoff ?? { initialMs: 200, maxMs: 5_000 },
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
       },
       (stopped) => this.consumers.delete(stopped),
     );

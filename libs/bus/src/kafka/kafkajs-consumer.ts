@@ -17,6 +17,7 @@ export interface KafkajsConsumerSettings extends Omit<ConnectSettings, 'signal'>
   /** Wait before a failed batch is delivered again. */
   redeliveryBackoff: BackoffOptions;
   partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
 }
 
 export class KafkajsConsumer implements ConsumerHandle {
@@ -63,6 +64,9 @@ export class KafkajsConsumer implements ConsumerHandle {
       allowAutoTopicCreation: false,
       // When idle, a fetch returns after a second: stop() and rebalances wait for it.
       maxWaitTimeInMs: 1_000,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      // Heartbeats well inside the session, as Kafka recommends (a third).
+      heartbeatInterval: Math.max(Math.floor(this.settings.sessionTimeoutMs / 3), 500),
       // Group operations (join, commit) ride out a broker restart of several
       // seconds before kafkajs gives up and restarts the member.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
