@@ -1,6 +1,6 @@
 // Wires the gateway. A request meets, in order:
-//   1. correlationMiddleware      correlation id, access log      (http/)
-//   2. ApiKeyGuard                401 / 403                        (api-keys/)
+//   1. correlationMiddleware      correlation id, access log       (http/)
+//   2. ApiKeyGuard                401 / 403, keys cached briefly   (api-keys/)
 //   3. RateLimitGuard             429                              (rate-limit/)
 //   4. a controller: the gateway's own (health, openapi, api-keys) or
 //      ProxyController, which forwards to the upstream             (proxy/, idempotency/)
@@ -18,8 +18,10 @@ import { Pool } from 'pg';
 import { ApiKeyGuard } from './api-keys/api-key.guard';
 import { ApiKeyStore } from './api-keys/api-key.store';
 import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeyRevocationListener } from './api-keys/revocation-listener';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { readinessChecks } from './health/readiness';
+import { flushAccessLog } from './http/access-log';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiService } from './openapi/openapi.service';
@@ -28,11 +30,15 @@ import { ProxyService } from './proxy/proxy.service';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { TokenBuckets } from './rate-limit/token-bucket';
 
-/** The pool is made before the app (migrations run first); the app closes it last. */
+/**
+ * The pool is made before the app (migrations run first); the app closes it
+ * last. Buffered access-log lines are written out then too.
+ */
 @Injectable()
 class ClosePoolOnShutdown implements OnApplicationShutdown {
   constructor(@Inject(Pool) private readonly pool: Pool) {}
   async onApplicationShutdown(): Promise<void> {
+    flushAccessLog();
     await this.pool.end();
   }
 }
@@ -48,7 +54,11 @@ export class AppModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: Pool, useValue: pool },
-        { provide: ApiKeyStore, useValue: new ApiKeyStore(pool, config.schema) },
+        {
+          provide: ApiKeyStore,
+          useValue: new ApiKeyStore(pool, config.schema, { cacheTtlMs: config.apiKeyCacheTtlMs }),
+        },
+        ApiKeyRevocationListener,
         {
           provide: TokenBuckets,
           useValue: new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst),

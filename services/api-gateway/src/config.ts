@@ -11,6 +11,12 @@ export interface GatewayConfig {
   schema: string;
   /** If set, an admin key with exactly this value is ensured at start. */
   bootstrapKey: string | undefined;
+  /**
+   * How long an API key lookup is remembered (API_KEY_CACHE_TTL_MS, 0 turns
+   * the cache off). Revocations reach every gateway at once through
+   * PostgreSQL NOTIFY; this is the bound if a gateway misses the notice.
+   */
+  apiKeyCacheTtlMs: number;
   /** Base URL of each upstream service, by the name the routing table uses. */
   upstreams: Record<string, string>;
   upstreamTimeoutMs: number;
@@ -35,6 +41,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     databaseUrl: env.DATABASE_URL || loadPlatformConfig(env).databaseUrl,
     schema: env.API_GATEWAY_SCHEMA || 'api_gateway',
     bootstrapKey: env.API_BOOTSTRAP_KEY || undefined,
+    apiKeyCacheTtlMs: integer(env, 'API_KEY_CACHE_TTL_MS', 5_000),
     upstreams: {
       contacts: url(env, 'CONTACTS_URL', 'http://127.0.0.1:3101'),
       // events: url(env, 'EVENTS_URL', 'http://127.0.0.1:3102'),  when the events service lands

@@ -62,7 +62,7 @@ export async function createGatewayApp(
     logger,
   });
   app.disable('x-powered-by');
-  app.use(correlationMiddleware);
+  app.use(correlationMiddleware({ accessLog: logger.isLevelEnabled('log') }));
   // The gateway's own JSON endpoints; proxied bodies are read by ProxyController.
   app.use('/api/api-keys', json({ limit: '16kb' }));
   app.useGlobalFilters(new ProblemDetailsFilter());

@@ -1,5 +1,6 @@
 // The first guard every request passes: who is calling, and may they do
-// this? `Authorization: Bearer <key>` is looked up by its hash; a missing,
+// this? `Authorization: Bearer <key>` is looked up by its hash (through a
+// cache of a few seconds, see ApiKeyStore.lookup); a missing,
 // unknown or revoked key is a 401 with WWW-Authenticate (RFC 6750), a key
 // without the scope the request needs (see access-rules.ts) a 403.
 import {
@@ -38,7 +39,7 @@ export class ApiKeyGuard implements CanActivate {
         problem(401, 'missing-api-key', 'Send your API key as `Authorization: Bearer <key>`'),
       );
     }
-    const key = await this.keys.findByKey(presented);
+    const key = await this.keys.lookup(presented);
     if (!key || key.revokedAt) {
       // One answer for unknown and revoked keys: the caller learns only that this key does not work.
       response.setHeader('WWW-Authenticate', `${REALM}, error="invalid_token"`);

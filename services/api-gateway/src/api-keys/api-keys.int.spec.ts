@@ -78,6 +78,51 @@ describe('API keys', () => {
       expect(after.headers.get('www-authenticate')).toContain('invalid_token');
     });
 
+    it('refuses a key revoked elsewhere at once, though other gateways had it cached', async () => {
+      // A second gateway on the same table, with a cache that would keep the key for a minute.
+      const other = await startGateway({
+        schema: gateway.schema,
+        bootstrapKey: gateway.adminKey,
+        upstreams: { contacts: upstream.url },
+        apiKeyCacheTtlMs: 60_000,
+      });
+      const pool = new Pool({ connectionString: testDatabaseUrl(), max: 1 });
+      try {
+        const viaOther = (key: string) =>
+          fetch(`${other.url}/api/contacts`, { headers: bearer(key) });
+        const refusedSoon = async (key: string) => {
+          const started = Date.now();
+          while (Date.now() - started < 5_000) {
+            if ((await viaOther(key)).status === 401) return Date.now() - started;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          throw new Error('still accepted 5 s after its revocation');
+        };
+
+        // Revoked through the first gateway's API.
+        const first = await gateway.createKey(['read']);
+        expect((await viaOther(first.key)).status).toBe(200);
+        const revoked = await call(`/api/api-keys/${first.id}`, {
+          method: 'DELETE',
+          headers: bearer(gateway.adminKey),
+        });
+        expect(revoked.status).toBe(204);
+        expect(await refusedSoon(first.key)).toBeLessThan(2_000);
+
+        // Revoked by the command line, straight in the database.
+        const second = await gateway.createKey(['read']);
+        expect((await viaOther(second.key)).status).toBe(200);
+        const err: string[] = [];
+        const output = { out: () => undefined, err: (line: string) => err.push(line) };
+        const store = new ApiKeyStore(pool, gateway.schema);
+        expect(await runApiKeyCli(['revoke', second.id], store, output)).toBe(0);
+        expect(await refusedSoon(second.key)).toBeLessThan(2_000);
+      } finally {
+        await pool.end();
+        await other.close({ keepSchema: true });
+      }
+    });
+
     it('lets health, readiness and the API docs through without a key', async () => {
       expect((await call('/health')).status).toBe(200);
       expect((await call('/ready')).status).toBe(200);

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import {
   bearer,
   startGateway,
@@ -199,6 +200,95 @@ describe('proxy', () => {
       expect(await response.json()).toMatchObject({ code: 'upstream-timeout' });
     } finally {
       await slow.close();
+    }
+  });
+
+  it('keeps connections to the upstream open and reuses them', async () => {
+    const ports = new Set<number>();
+    upstream.handler = (_request, res) => {
+      ports.add(res.socket!.remotePort!);
+      return false;
+    };
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(`${gateway.url}/api/contacts/c${i}`, {
+        headers: bearer(writer.key),
+      });
+      expect(response.status).toBe(200);
+    }
+    expect(ports.size).toBe(1);
+  });
+
+  it('sends no Accept-Encoding and an explicit length, also for an empty POST', async () => {
+    const response = await fetch(`${gateway.url}/api/contacts/c1/restore`, {
+      method: 'POST',
+      headers: bearer(writer.key),
+    });
+    expect(response.status).toBe(200);
+    const received = upstream.apiRequests.at(-1)!;
+    expect(received.headers['accept-encoding']).toBeUndefined();
+    expect(received.headers['content-length']).toBe('0');
+    expect(received.headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('decodes an answer the upstream compressed unasked', async () => {
+    const json = JSON.stringify({ id: 'c1', note: 'x'.repeat(2_000) });
+    upstream.handler = (_request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(json));
+      return true;
+    };
+    const response = await fetch(`${gateway.url}/api/contacts/c1`, {
+      headers: bearer(writer.key),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-encoding')).toBeNull();
+    expect(await response.text()).toBe(json);
+  });
+
+  it('answers 502 when the upstream breaks off its answer', async () => {
+    upstream.handler = (_request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"partial":');
+      setTimeout(() => res.socket?.destroy(), 20);
+      return true;
+    };
+    const response = await fetch(`${gateway.url}/api/contacts/c1`, {
+      headers: bearer(writer.key),
+    });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ code: 'upstream-unreachable' });
+  });
+
+  it('answers 504 when the answer starts but its body does not arrive in time', async () => {
+    const slow = await startGateway({
+      upstreams: { contacts: upstream.url },
+      upstreamTimeoutMs: 200,
+    });
+    try {
+      upstream.handler = (_request, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{');
+        setTimeout(() => res.end('}'), 1_000);
+        return true;
+      };
+      const response = await fetch(`${slow.url}/api/contacts`, { headers: bearer(slow.adminKey) });
+      expect(response.status).toBe(504);
+      expect(await response.json()).toMatchObject({ code: 'upstream-timeout' });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('keeps the path of an upstream base URL', async () => {
+    const prefixed = await startGateway({ upstreams: { contacts: `${upstream.url}/v1/` } });
+    try {
+      const response = await fetch(`${prefixed.url}/api/contacts/c1?x=1`, {
+        headers: bearer(prefixed.adminKey),
+      });
+      expect(response.status).toBe(200);
+      expect(upstream.apiRequests.at(-1)!.url).toBe('/v1/contacts/c1?x=1');
+    } finally {
+      await prefixed.close();
     }
   });
 

@@ -145,6 +145,7 @@ export async function startGateway(
     databaseUrl: testDatabaseUrl(),
     schema: randomSchema(),
     bootstrapKey: adminKey,
+    apiKeyCacheTtlMs: 5_000,
     upstreams: { contacts: 'http://127.0.0.1:9' },
     upstreamTimeoutMs: 5_000,
     rateLimitPerSecond: 1_000,
