@@ -29,6 +29,22 @@ import { ReadModelWaiter } from './shared/read-your-writes';
 import { TagResolver } from './tags/tag-resolver';
 import { TagsHandler } from './tags/tags.handler';
 
+const PROJECTION_STOP_MS = 3_000;
+
+/** Waits for the promise to settle, for `ms` at most; returns its failure, if it failed by then. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<{ error?: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    promise.then(
+      () => ({}),
+      (error: unknown) => ({ error }),
+    ),
+    new Promise<{ error?: unknown }>((resolve) => (timer = setTimeout(() => resolve({}), ms))),
+  ]);
+  clearTimeout(timer);
+  return outcome;
+}
+
 export interface ContactsRuntime {
   config: ContactsConfig;
   log: Log;
@@ -68,8 +84,11 @@ export async function startContactsRuntime(
   options: RuntimeOptions = {},
 ): Promise<ContactsRuntime> {
   // Appends, reservations, key look-ups, projection batches and import rows
-  // share it; import rows alone keep up to 16 connections busy.
-  const pool = new Pool({ connectionString: config.databaseUrl, max: options.poolSize ?? 30 });
+  // share it. An import row uses one connection at a time (of this pool or
+  // the event store's), so the import worker runs no more rows at once than
+  // this pool has connections.
+  const poolSize = options.poolSize ?? 30;
+  const pool = new Pool({ connectionString: config.databaseUrl, max: poolSize });
   pool.on('error', (error) => log.warn('idle database connection lost', { error: error.message }));
   const eventStore = await createEventStore({
     databaseUrl: config.databaseUrl,
@@ -115,7 +134,10 @@ export async function startContactsRuntime(
   const importJobs = new ImportJobs(pool, config.schema);
   await importJobs.prepare();
   const importWorker = config.importWorkerEnabled
-    ? new ImportWorker(importJobs, createContact, log, options.importWorker)
+    ? new ImportWorker(importJobs, createContact, log, {
+        ...options.importWorker,
+        concurrency: Math.min(options.importWorker?.concurrency ?? 32, poolSize),
+      })
     : null;
   importWorker?.start();
 
@@ -155,12 +177,16 @@ export async function startContactsRuntime(
     importJobs,
     importWorker,
     async stop() {
-      await relay?.stop();
-      await importWorker?.stop();
+      // The import worker gives its job back within its grace period (import-worker.ts).
+      await Promise.all([relay?.stop(), importWorker?.stop()]);
       projectionStopped = true;
-      await projection.stop();
+      // The projection stops after the batch it is applying. Should it take
+      // longer (a restart after a failure racing with this stop), closing
+      // the event store ends its subscription anyway.
+      const projectionStop = await settledWithin(projection.stop(), PROJECTION_STOP_MS);
       await eventStore.close();
       await pool.end();
+      if (projectionStop.error !== undefined) throw projectionStop.error;
     },
   };
 }

@@ -1,8 +1,16 @@
 // Bulk import end to end: a JSON-lines file of a few thousand contacts with
 // bad rows among them is imported in the background; the job reports its
 // counts and each bad row's errors, the good rows are applied, importing
-// again updates instead of duplicating, and a stopped worker's job resumes.
+// again updates instead of duplicating, a stopped worker's job resumes, a
+// batch done again counts what the job did overall, and stopping does not
+// wait for rows that hang.
 import { randomUUID } from 'node:crypto';
+import type { CommandContext } from '@engagement/decider';
+import type {
+  CreateContactHandler,
+  CreateContactOutcome,
+  CreateContactRequest,
+} from '../contacts/create-contact.handler';
 import { ImportWorker } from './import-worker';
 import { importRow } from './import-row';
 import { systemContext } from '../shared/command-context';
@@ -219,9 +227,141 @@ describe('bulk import', () => {
       kind: 'created',
     });
     const events = await t.eventCount();
+    // Still what the job did: this job's row created that contact.
     expect(await importRow(t.runtime.createContact, jobId, row, context)).toEqual({
-      kind: 'updated',
+      kind: 'created',
     });
     expect(await t.eventCount()).toBe(events);
+    // The same email from another job's row is an update of that contact.
+    expect(await importRow(t.runtime.createContact, randomUUID(), row, context)).toEqual({
+      kind: 'updated',
+    });
   });
+
+  it('a batch done again after a failure reports what the job did overall', async () => {
+    await t.runtime.importWorker!.stop();
+    const prefix = `retry-${randomUUID().slice(0, 8)}`;
+    const { jobId } = await queueJob(prefix, 300);
+    // The database fails one row in the middle of the first batch, after
+    // rows around it were applied: the batch is done again from its start.
+    let calls = 0;
+    const flaky = handlerWith((request, context, real) => {
+      if (++calls === 120) throw new Error('sorry, too many clients already');
+      return real.execute(request, context);
+    });
+    const worker = new ImportWorker(t.runtime.importJobs, flaky, quietLog(), {
+      pollIntervalMs: 50,
+    });
+    worker.start();
+    try {
+      const job = await waitForJob(jobId);
+      expect(calls).toBeGreaterThan(300);
+      expect(job).toMatchObject({
+        status: 'completed',
+        processed: 300,
+        created: 300,
+        updated: 0,
+        failed: 0,
+      });
+    } finally {
+      await worker.stop();
+    }
+    // Each row's contact once, as the read model shows them.
+    const last = await t.query<{ position: string }>(
+      `SELECT max(global_position)::text AS position FROM "${t.eventStoreSchema}".events`,
+    );
+    await t.runtime.projection.waitForPosition(BigInt(last[0].position), 30_000);
+    const [{ count: visible }] = await t.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM "${t.schema}".contacts WHERE email LIKE $1`,
+      [`${prefix}.%`],
+    );
+    expect(visible).toBe(300);
+  }, 120_000);
+
+  it('stopping keeps the rows done, abandons rows that hang, and gives the job back at once', async () => {
+    await t.runtime.importWorker!.stop();
+    const prefix = `stop-${randomUUID().slice(0, 8)}`;
+    const { jobId, total } = await queueJob(prefix, 400);
+    // Rows 1 to 40 go through; from row 41 on, every row hangs until the test ends.
+    const hanging: (() => void)[] = [];
+    const stuck = handlerWith((request, context, real) => {
+      const row = Number(/\.(\d+)@/.exec(request.input.email)![1]);
+      if (row <= 40) return real.execute(request, context);
+      return new Promise<never>((_, reject) =>
+        hanging.push(() => reject(new Error('the test is over'))),
+      );
+    });
+    const worker = new ImportWorker(t.runtime.importJobs, stuck, quietLog(), {
+      pollIntervalMs: 50,
+      concurrency: 8,
+      stopGraceMs: 300,
+    });
+    worker.start();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (hanging.length < 8) {
+        if (Date.now() > deadline) throw new Error(`only ${hanging.length} rows hang`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const stopping = Date.now();
+      await worker.stop();
+      expect(Date.now() - stopping).toBeLessThan(2_000);
+    } finally {
+      hanging.forEach((reject) => reject());
+    }
+    const [stopped] = await t.query<Record<string, unknown>>(
+      `SELECT status, next_row, processed, created, lease_owner FROM "${t.schema}".import_jobs WHERE id = $1`,
+      [jobId],
+    );
+    expect(stopped).toEqual({
+      status: 'running',
+      next_row: 40,
+      processed: 40,
+      created: 40,
+      lease_owner: null,
+    });
+
+    // The next worker claims it at once (no lease to wait for) and finishes it.
+    const next = new ImportWorker(t.runtime.importJobs, t.runtime.createContact, quietLog(), {
+      pollIntervalMs: 50,
+    });
+    next.start();
+    try {
+      const job = await waitForJob(jobId, 60_000);
+      expect(job).toMatchObject({ status: 'completed', processed: total, created: total });
+    } finally {
+      await next.stop();
+    }
+  }, 120_000);
 });
+
+/** A job of `rows` new contacts (prefix.1@example.com...), queued without waking any worker. */
+async function queueJob(prefix: string, rows: number) {
+  const lines = Array.from({ length: rows }, (_, i) =>
+    JSON.stringify({ email: `${prefix}.${i + 1}@example.com`, tags: ['imported'] }),
+  );
+  const job = await t.runtime.importJobs.create({
+    id: randomUUID(),
+    format: 'ndjson',
+    payload: lines.join('\n'),
+    total: rows,
+    createdBy: 'test',
+    correlationId: randomUUID(),
+  });
+  return { jobId: job.id, total: rows };
+}
+
+/** The service's create handler with something of the test's in front of it. */
+function handlerWith(
+  execute: (
+    request: CreateContactRequest,
+    context: CommandContext,
+    real: CreateContactHandler,
+  ) => Promise<CreateContactOutcome>,
+): CreateContactHandler {
+  const real = t.runtime.createContact;
+  return {
+    execute: (request: CreateContactRequest, context: CommandContext) =>
+      execute(request, context, real),
+  } as unknown as CreateContactHandler;
+}

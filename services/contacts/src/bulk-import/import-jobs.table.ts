@@ -184,8 +184,9 @@ export class ImportJobs {
   }
 
   /**
-   * Takes the oldest unfinished job whose lease is free (or ran out) for
-   * `owner`, with its file. Null when there is none.
+   * Takes the oldest unfinished job whose lease is free (or ran out, or is
+   * `owner`'s own: a job it let go of after an error) for `owner`, with its
+   * file. Null when there is none.
    */
   async claim(owner: string, leaseMs: number): Promise<{ job: ImportJob; payload: string } | null> {
     const { rows } = await this.pool.query<JobRow & { payload: string }>(
@@ -194,7 +195,7 @@ export class ImportJobs {
               started_at = coalesce(started_at, now()), updated_at = now()
         WHERE id = (SELECT id FROM ${this.jobs}
                      WHERE status IN ('queued', 'running')
-                       AND (lease_until IS NULL OR lease_until < now())
+                       AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)
                      ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
         RETURNING ${JOB_COLUMNS}, payload`,
       [owner, leaseMs],

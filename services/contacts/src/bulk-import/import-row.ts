@@ -4,6 +4,13 @@
 // the contact), and its ids are derived from the job and the row number, so
 // that processing a row again after a restart repeats itself instead of
 // creating a second contact.
+//
+// A row counts as 'created' when the contact it wrote to is the one its
+// derived id names, whichever attempt created it: a batch done again after a
+// failure finds the contacts its lost attempt created, and the job still
+// reports them as created, not updated. A row whose email belongs to another
+// contact (one that existed before, or one an earlier row of the same file
+// created) counts as 'updated'.
 import { createHash } from 'node:crypto';
 import { DomainError, type CommandContext } from '@engagement/decider';
 import { WrongExpectedRevisionError } from '@engagement/event-store';
@@ -45,6 +52,7 @@ export async function importRow(
 
   let counter = 0;
   const rowKey = `${jobId}:${row.rowNumber}`;
+  const contactId = derivedUuid(rowKey);
   try {
     const outcome = await handler.execute(
       {
@@ -63,12 +71,12 @@ export async function importRow(
         },
         tags: dto.tags ?? [],
         mode: 'upsert',
-        contactId: derivedUuid(rowKey),
+        contactId,
         newId: () => derivedUuid(`${rowKey}:${++counter}`),
       },
       context,
     );
-    return { kind: outcome.created ? 'created' : 'updated' };
+    return { kind: outcome.contactId === contactId ? 'created' : 'updated' };
   } catch (error) {
     // A rule the row breaks (422), an email in flux or a busy contact (409):
     // the row's failure. Anything else (the database is down) fails the

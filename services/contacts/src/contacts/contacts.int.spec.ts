@@ -1,5 +1,7 @@
 // The /contacts API end to end in-process: HTTP → handler → decider →
 // event store → projection → read model, against the real PostgreSQL.
+import { ConflictError } from '@engagement/decider';
+import { systemContext } from '../shared/command-context';
 import {
   SEED_CREATE_CONTACT,
   startTestApp,
@@ -414,4 +416,24 @@ describe('concurrency', () => {
       phone: '+442071838750',
     });
   }, 60_000);
+
+  it('a create that skips reading its stream (a new email) still never writes over a contact', async () => {
+    // The create path appends without reading when the email was never
+    // reserved before; should the contact id exist after all, the append is
+    // refused and the ordinary path decides on the stream as it is.
+    const existing = await create({ email: uniqueEmail('existing') });
+    const before = await t.storedEvents(`contact-${existing.id}`);
+    const attempt = t.runtime.createContact.execute(
+      {
+        input: { email: uniqueEmail('brand-new'), source: 'api' },
+        tags: [],
+        mode: 'create',
+        contactId: existing.id,
+      },
+      systemContext('test', 'decide-new'),
+    );
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    await expect(attempt).rejects.toMatchObject({ code: 'email-taken' });
+    expect(await t.storedEvents(`contact-${existing.id}`)).toEqual(before);
+  });
 });

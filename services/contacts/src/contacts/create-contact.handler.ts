@@ -88,7 +88,12 @@ export class CreateContactHandler {
       request.mode === 'create'
         ? createOnlyDecider(target, createCommands(target, input, tags, newId))
         : upsertDecider(target, input, tags, newId);
-    const result = await this.contacts.decide(target, decider, null, context);
+    // An email never reserved before, reserved for this very id: the
+    // contact's stream is new, no need to read it (decideNew checks anyway).
+    const result =
+      reservation.outcome === 'reserved' && reservation.firstEver && target === contactId
+        ? await this.contacts.decideNew(target, decider, null, context)
+        : await this.contacts.decide(target, decider, null, context);
     const created = result.events.some((event) => event.type === 'ContactCreated');
     return { contactId: target, created, result };
   }

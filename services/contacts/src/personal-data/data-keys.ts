@@ -7,17 +7,22 @@
 //
 // Unwrapped keys are cached in memory for a short while (a command reads and
 // appends the same contact; a projection batch decrypts many events of few
-// contacts). The cache is bounded in size and in time: a key destroyed by
-// another process stops being usable here within the TTL.
+// contacts), as KeyObjects, made once per key and reused by every field
+// encrypted or decrypted with it (field-cipher.ts says why). The master keys
+// are KeyObjects too, made once at start. The cache is bounded in size and in
+// time: a key destroyed by another process stops being usable here within
+// the TTL; a key destroyed by this process is dropped from the cache at once,
+// and a load that was in flight meanwhile cannot bring it back.
+import type { KeyObject } from 'node:crypto';
 import { NotFoundError } from '@engagement/decider';
 import type { Pool } from 'pg';
-import { newDataKey, unwrapKey, wrapKey } from './field-cipher';
+import { newDataKey, secretKey, unwrapKey, wrapKey } from './field-cipher';
 import type { MasterKeys } from './master-keys';
 
 export type ContactKeys =
   | { state: 'none' }
   | { state: 'destroyed' }
-  | { state: 'active'; currentKeyId: string; keys: ReadonlyMap<string, Buffer> };
+  | { state: 'active'; currentKeyId: string; keys: ReadonlyMap<string, KeyObject> };
 
 interface KeyRow {
   contact_id: string;
@@ -25,6 +30,15 @@ interface KeyRow {
   wrapped_key: Buffer | null;
   master_key_id: string | null;
 }
+
+interface FirstKeyRequest {
+  promise: Promise<ContactKeys>;
+  resolve(keys: ContactKeys): void;
+  reject(error: unknown): void;
+}
+
+/** Contacts given a first key in one statement, at most. */
+const MAX_FIRST_KEYS_PER_STATEMENT = 500;
 
 interface CachedKeys {
   keys: ContactKeys;
@@ -47,8 +61,13 @@ export class DataKeyStore {
   private readonly table: string;
   private readonly cache = new Map<string, CachedKeys>();
   private readonly loading = new Map<string, Promise<ContactKeys>>();
+  /** Contacts waiting for the next statement that creates first keys. */
+  private readonly firstKeyRequests = new Map<string, FirstKeyRequest>();
+  private creatingFirstKeys = false;
   private readonly ttlMs: number;
   private readonly maxCached: number;
+  /** The master keys as KeyObjects, by id. */
+  private readonly masterKeyObjects: ReadonlyMap<string, KeyObject>;
 
   constructor(
     private readonly pool: Pool,
@@ -59,6 +78,9 @@ export class DataKeyStore {
     this.table = `"${schema}".personal_data_keys`;
     this.ttlMs = options.cacheTtlMs ?? 60_000;
     this.maxCached = options.maxCachedContacts ?? 50_000;
+    this.masterKeyObjects = new Map(
+      [...masterKeys.byId].map(([id, key]) => [id, secretKey(key)] as const),
+    );
   }
 
   /** Creates the table if missing; safe to run at every start, by several processes at once. */
@@ -97,7 +119,7 @@ export class DataKeyStore {
     const inFlight = this.loading.get(contactId);
     if (inFlight) return inFlight;
     const load = this.load([contactId])
-      .then((found) => found.get(contactId) ?? { state: 'none' as const })
+      .then((found) => found.get(contactId) ?? this.cached(contactId) ?? { state: 'none' as const })
       .finally(() => this.loading.delete(contactId));
     this.loading.set(contactId, load);
     return load;
@@ -110,44 +132,111 @@ export class DataKeyStore {
   }
 
   /** The key to encrypt new events of the contact with; created on first use. */
-  async currentKeyFor(contactId: string): Promise<{ keyId: string; key: Buffer }> {
-    let keys = this.cached(contactId);
-    if (keys === undefined) {
-      // One round trip whether or not the key exists yet: insert a first key
-      // (ON CONFLICT: a concurrent first use, or an erasure, got there first
-      // and theirs stands), then read whatever the contact has.
-      const wrapped = wrapKey(
-        newDataKey(),
-        this.currentMasterKey(),
-        keyAad(contactId, FIRST_KEY_ID),
-      );
-      const { rows } = await this.pool.query<KeyRow>(
-        `WITH inserted AS (
-           INSERT INTO ${this.table} (contact_id, key_id, wrapped_key, master_key_id)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, key_id) DO NOTHING
-           RETURNING contact_id, key_id, wrapped_key, master_key_id, created_at
-         )
-         SELECT contact_id, key_id, wrapped_key, master_key_id FROM (
-           SELECT * FROM inserted
-           UNION ALL
-           SELECT contact_id, key_id, wrapped_key, master_key_id, created_at FROM ${this.table}
-            WHERE contact_id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)
-         ) k ORDER BY created_at, key_id`,
-        [contactId, FIRST_KEY_ID, wrapped, this.masterKeys.currentId],
-      );
-      if (rows.length > 0) {
-        keys = this.unwrapRows(contactId, rows);
-        this.remember(contactId, keys);
-      } else {
-        // A concurrent first use committed its key after this statement's
-        // snapshot was taken: the insert yielded to it, the select could not
-        // see it yet. A new statement does.
-        keys = (await this.load([contactId])).get(contactId) ?? { state: 'none' };
-      }
-    }
+  async currentKeyFor(contactId: string): Promise<{ keyId: string; key: KeyObject }> {
+    const keys = this.cached(contactId) ?? (await this.firstKeyOf(contactId));
     if (keys.state === 'destroyed') throw contactErasedError(contactId);
     if (keys.state === 'none') throw new Error(`No data key could be created for ${contactId}`);
     return { keyId: keys.currentKeyId, key: keys.keys.get(keys.currentKeyId)! };
+  }
+
+  /**
+   * The contact's keys, a first key created if it has none. Contacts asked
+   * for while a statement creating first keys is in flight go together in
+   * the next one (many creates at once, an import's rows): one round trip
+   * for all of them, and no waiting at all when nothing else is in flight.
+   */
+  private firstKeyOf(contactId: string): Promise<ContactKeys> {
+    const queued = this.firstKeyRequests.get(contactId);
+    if (queued) return queued.promise;
+    let resolve!: FirstKeyRequest['resolve'];
+    let reject!: FirstKeyRequest['reject'];
+    const promise = new Promise<ContactKeys>((onKeys, onError) => {
+      resolve = onKeys;
+      reject = onError;
+    });
+    this.firstKeyRequests.set(contactId, { promise, resolve, reject });
+    if (!this.creatingFirstKeys) void this.createFirstKeys();
+    return promise;
+  }
+
+  private async createFirstKeys(): Promise<void> {
+    this.creatingFirstKeys = true;
+    try {
+      while (this.firstKeyRequests.size > 0) {
+        const requests = [...this.firstKeyRequests].slice(0, MAX_FIRST_KEYS_PER_STATEMENT);
+        for (const [contactId] of requests) this.firstKeyRequests.delete(contactId);
+        try {
+          const found = await this.insertFirstKeys(requests.map(([contactId]) => contactId));
+          for (const [contactId, request] of requests) {
+            request.resolve(found.get(contactId) ?? { state: 'none' });
+          }
+        } catch (error) {
+          for (const [, request] of requests) request.reject(error);
+        }
+      }
+    } finally {
+      this.creatingFirstKeys = false;
+    }
+  }
+
+  /**
+   * One round trip whether or not the keys exist yet: insert a first key for
+   * each contact (ON CONFLICT: a concurrent first use, or an erasure, got
+   * there first and theirs stands), then read whatever the contacts have.
+   */
+  private async insertFirstKeys(contactIds: string[]): Promise<Map<string, ContactKeys>> {
+    // In one order, so that statements of several processes never deadlock.
+    const ids = [...contactIds].sort();
+    const fresh = new Map<string, { wrapped: Buffer; key: KeyObject }>();
+    for (const contactId of ids) {
+      const dataKey = newDataKey();
+      const aad = keyAad(contactId, FIRST_KEY_ID);
+      fresh.set(contactId, {
+        wrapped: wrapKey(dataKey, this.currentMasterKey(), aad),
+        key: secretKey(dataKey, true),
+      });
+    }
+    // The select's snapshot does not see the rows the insert adds: it reads
+    // the keys the contacts had before, the insert's RETURNING the new ones.
+    const { rows } = await this.pool.query<KeyRow>(
+      `WITH inserted AS (
+         INSERT INTO ${this.table} (contact_id, key_id, wrapped_key, master_key_id)
+         SELECT contact_id, $2::text, wrapped_key, $4::text
+           FROM unnest($1::uuid[], $3::bytea[]) AS k(contact_id, wrapped_key)
+         ON CONFLICT (contact_id, key_id) DO NOTHING
+         RETURNING contact_id, key_id, wrapped_key, master_key_id, created_at
+       )
+       SELECT contact_id, key_id, wrapped_key, master_key_id FROM (
+         SELECT * FROM inserted
+         UNION ALL
+         SELECT contact_id, key_id, wrapped_key, master_key_id, created_at FROM ${this.table}
+          WHERE contact_id = ANY($1::uuid[])
+       ) k ORDER BY contact_id, created_at, key_id`,
+      [ids, FIRST_KEY_ID, ids.map((id) => fresh.get(id)!.wrapped), this.masterKeys.currentId],
+    );
+    const byContact = new Map<string, KeyRow[]>();
+    for (const row of rows) {
+      const list = byContact.get(row.contact_id) ?? [];
+      list.push(row);
+      byContact.set(row.contact_id, list);
+    }
+    const found = new Map<string, ContactKeys>();
+    const unseen: string[] = [];
+    for (const contactId of ids) {
+      const keyRows = byContact.get(contactId);
+      if (keyRows === undefined) unseen.push(contactId);
+      else {
+        const keys = this.unwrapRows(contactId, keyRows, fresh.get(contactId));
+        found.set(contactId, this.remember(contactId, keys));
+      }
+    }
+    if (unseen.length > 0) {
+      // A concurrent first use committed its key after this statement's
+      // snapshot was taken: the insert yielded to it, the select could not
+      // see it yet. A new statement does.
+      for (const [contactId, keys] of await this.load(unseen)) found.set(contactId, keys);
+    }
+    return found;
   }
 
   /**
@@ -168,6 +257,8 @@ export class DataKeyStore {
              destroyed_at = coalesce(${this.table}.destroyed_at, now())`,
       [contactId, FIRST_KEY_ID],
     );
+    // Replaces the cached keys (and so drops their KeyObjects) at once.
+    this.cache.delete(contactId);
     this.cache.set(contactId, {
       keys: { state: 'destroyed' },
       expiresAt: Date.now() + this.ttlMs,
@@ -191,15 +282,12 @@ export class DataKeyStore {
       for (const row of rows) {
         const aad = keyAad(row.contact_id, row.key_id);
         const key = unwrapKey(row.wrapped_key!, this.masterKey(row.master_key_id!), aad);
+        const rewrapped = wrapKey(key, this.currentMasterKey(), aad);
+        key.fill(0);
         await this.pool.query(
           `UPDATE ${this.table} SET wrapped_key = $3, master_key_id = $4
             WHERE contact_id = $1 AND key_id = $2 AND wrapped_key IS NOT NULL`,
-          [
-            row.contact_id,
-            row.key_id,
-            wrapKey(key, this.currentMasterKey(), aad),
-            this.masterKeys.currentId,
-          ],
+          [row.contact_id, row.key_id, rewrapped, this.masterKeys.currentId],
         );
       }
       total += rows.length;
@@ -230,41 +318,61 @@ export class DataKeyStore {
     }
     const found = new Map<string, ContactKeys>();
     for (const [contactId, keyRows] of byContact) {
-      const keys = this.unwrapRows(contactId, keyRows);
-      found.set(contactId, keys);
-      this.remember(contactId, keys);
+      found.set(contactId, this.remember(contactId, this.unwrapRows(contactId, keyRows)));
     }
     return found;
   }
 
-  private unwrapRows(contactId: string, rows: KeyRow[]): ContactKeys {
+  /**
+   * The contact's keys from its rows. `fresh` is a key this process just
+   * wrapped and inserted: when the rows hold it, it is used as is instead of
+   * being unwrapped again.
+   */
+  private unwrapRows(
+    contactId: string,
+    rows: KeyRow[],
+    fresh?: { wrapped: Buffer; key: KeyObject },
+  ): ContactKeys {
     if (rows.length === 0) return { state: 'none' };
     const live = rows.filter((row) => row.wrapped_key !== null);
     // Erasure destroys all of a contact's keys at once: one destroyed key means all are.
     if (live.length < rows.length) return { state: 'destroyed' };
-    const keys = new Map<string, Buffer>();
+    const keys = new Map<string, KeyObject>();
     for (const row of live) {
+      if (fresh && row.wrapped_key!.equals(fresh.wrapped)) {
+        keys.set(row.key_id, fresh.key);
+        continue;
+      }
       const aad = keyAad(contactId, row.key_id);
-      keys.set(row.key_id, unwrapKey(row.wrapped_key!, this.masterKey(row.master_key_id!), aad));
+      const raw = unwrapKey(row.wrapped_key!, this.masterKey(row.master_key_id!), aad);
+      keys.set(row.key_id, secretKey(raw, true));
     }
     return { state: 'active', currentKeyId: live[live.length - 1].key_id, keys };
   }
 
-  private remember(contactId: string, keys: ContactKeys): void {
-    if (this.cache.size >= this.maxCached) {
+  /**
+   * Caches the keys just read, and returns what the contact's keys are now.
+   * A contact this process destroyed the keys of stays destroyed: a read
+   * that started before the erasure must not put its keys back in the cache.
+   */
+  private remember(contactId: string, keys: ContactKeys): ContactKeys {
+    const current = this.cache.get(contactId);
+    if (current?.keys.state === 'destroyed') return current.keys;
+    if (current === undefined && this.cache.size >= this.maxCached) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(contactId, { keys, expiresAt: Date.now() + this.ttlMs });
+    return keys;
   }
 
-  private currentMasterKey(): Buffer {
+  private currentMasterKey(): KeyObject {
     return this.masterKey(this.masterKeys.currentId);
   }
 
-  private masterKey(id: string): Buffer {
-    const key = this.masterKeys.byId.get(id);
+  private masterKey(id: string): KeyObject {
+    const key = this.masterKeyObjects.get(id);
     if (!key) {
       throw new Error(
         `Data keys are wrapped with master key ${id}, which CONTACTS_MASTER_KEYS does not hold`,

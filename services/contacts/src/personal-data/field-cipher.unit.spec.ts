@@ -4,6 +4,7 @@ import {
   encryptField,
   newDataKey,
   parseEnvelope,
+  secretKey,
   unwrapKey,
   wrapKey,
 } from './field-cipher';
@@ -51,5 +52,28 @@ describe('field cipher', () => {
     expect(unwrapKey(wrapped, master, `${contactId}/k1`)).toEqual(key);
     expect(() => unwrapKey(wrapped, master, `${contactId}/k2`)).toThrow();
     expect(() => unwrapKey(wrapped, randomBytes(32), `${contactId}/k1`)).toThrow();
+  });
+
+  it('takes a KeyObject made once for the same key as its bytes', () => {
+    const raw = newDataKey();
+    const keyObject = secretKey(Buffer.from(raw));
+    const sealed = encryptField('ann@example.com', 'k1', keyObject, contactId);
+    expect(decryptField(parseEnvelope(sealed)!, raw, contactId)).toBe('ann@example.com');
+    const other = encryptField('bob@example.com', 'k1', raw, contactId);
+    expect(decryptField(parseEnvelope(other)!, keyObject, contactId)).toBe('bob@example.com');
+    const master = secretKey(randomBytes(32));
+    expect(unwrapKey(wrapKey(raw, master, `${contactId}/k1`), master, `${contactId}/k1`)).toEqual(
+      raw,
+    );
+  });
+
+  it('can wipe the bytes a KeyObject was made from, and refuses keys of the wrong size', () => {
+    const raw = newDataKey();
+    const copy = Buffer.from(raw);
+    const keyObject = secretKey(raw, true);
+    expect(raw.equals(Buffer.alloc(32))).toBe(true);
+    const sealed = encryptField('x', 'k1', keyObject, contactId);
+    expect(decryptField(parseEnvelope(sealed)!, copy, contactId)).toBe('x');
+    expect(() => secretKey(randomBytes(16))).toThrow();
   });
 });

@@ -3,6 +3,8 @@
 // the key, so the stored events can no longer be read, and the read model
 // keeps only placeholders.
 import { randomUUID } from 'node:crypto';
+import { DataKeyStore } from './data-keys';
+import { parseMasterKeys } from './master-keys';
 import { startTestApp, uniqueEmail, type TestApp } from '../shared/test-app.testing';
 import { erasedEmail } from '../read-model';
 
@@ -162,5 +164,40 @@ describe('personal data', () => {
     expect((await t.runtime.cipher.decryptEvent(stored)).data.email).toBe(email);
     await t.runtime.keys.destroy(id);
     expect((await t.runtime.cipher.decryptEvent(stored)).data.email).toBe(erasedEmail(id));
+  });
+
+  it('creates the first keys of many contacts at once: each its own, as stored, erased ones refused', async () => {
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    const erased = ids[7];
+    await t.runtime.keys.destroy(erased);
+    const asked = [...ids, ...ids].map((id) =>
+      t.runtime.keys.currentKeyFor(id).then(
+        (found) => found.key.export().toString('hex'),
+        (error: { code?: string }) => `refused: ${error.code}`,
+      ),
+    );
+    const keys = await Promise.all(asked);
+    expect(keys[7]).toBe('refused: contact-erased');
+    expect(keys.slice(0, 60)).toEqual(keys.slice(60));
+    const live = keys.slice(0, 60).filter((_, i) => i !== 7);
+    expect(new Set(live).size).toBe(59);
+    // Another process, with nothing cached, reads the very same keys.
+    const other = new DataKeyStore(
+      t.runtime.pool,
+      t.schema,
+      parseMasterKeys(t.runtime.config.masterKeys!),
+    );
+    const reread = await Promise.all(
+      ids.map((id) =>
+        other
+          .keysOf(id)
+          .then((found) =>
+            found.state === 'active'
+              ? found.keys.get(found.currentKeyId)!.export().toString('hex')
+              : found.state,
+          ),
+      ),
+    );
+    expect(reread).toEqual(keys.slice(0, 60).map((key, i) => (i === 7 ? 'destroyed' : key)));
   });
 });

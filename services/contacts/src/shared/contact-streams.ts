@@ -4,8 +4,13 @@
 // contact (contacts, activities, personal data, bulk import) goes through
 // here: request → command(s) → decider → append.
 import { schemaVersionOf, upcastContactEvent, type ContactEvent } from '@engagement/contracts';
-import type { CommandContext, CommandResult, Decider } from '@engagement/decider';
-import type { EventStore } from '@engagement/event-store';
+import {
+  toNewEvent,
+  type CommandContext,
+  type CommandResult,
+  type Decider,
+} from '@engagement/decider';
+import { WrongExpectedRevisionError, type EventStore } from '@engagement/event-store';
 import {
   batchDecider,
   contactDecider,
@@ -50,6 +55,47 @@ export class ContactStreams {
     context: CommandContext,
   ): Promise<ContactResult> {
     return runCommand(this.store, contactStreamId(contactId), decider, command, context, upcasting);
+  }
+
+  /**
+   * decide() for a contact whose stream is known to be new (its id was just
+   * given an email no contact ever had): decided on the initial state and
+   * appended with 'no_stream', without reading the stream first. Should the
+   * stream exist after all, the append is refused and this is decide().
+   */
+  async decideNew<Command>(
+    contactId: string,
+    decider: Decider<Command, ContactEvent, ContactState>,
+    command: Command,
+    context: CommandContext,
+  ): Promise<ContactResult> {
+    const streamId = contactStreamId(contactId);
+    const state = decider.initialState();
+    let events: ContactEvent[];
+    try {
+      events = decider.decide(command, state, context);
+    } catch {
+      // Whatever it is, the stream as it is decides it.
+      return this.decide(contactId, decider, command, context);
+    }
+    if (events.length === 0) return this.decide(contactId, decider, command, context);
+    try {
+      const appended = await this.store.appendToStream(
+        streamId,
+        events.map((event) => toNewEvent(event, context, upcasting)),
+        { expectedRevision: 'no_stream' },
+      );
+      return {
+        streamId,
+        events,
+        state: events.reduce((folded, event) => decider.evolve(folded, event), state),
+        revision: appended.nextExpectedRevision,
+        position: appended.position,
+      };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      return this.decide(contactId, decider, command, context);
+    }
   }
 
   /**

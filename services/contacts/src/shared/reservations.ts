@@ -66,7 +66,12 @@ export interface Reservation {
 }
 
 export type ReserveResult =
-  | { outcome: 'reserved'; reservedAt: number }
+  | {
+      outcome: 'reserved';
+      reservedAt: number;
+      /** True when the key had never been reserved before: this reservation began its stream. */
+      firstEver: boolean;
+    }
   | { outcome: 'taken'; holderId: string; status: HolderStatus };
 
 export async function readReservation(store: EventStore, streamId: string): Promise<Reservation> {
@@ -119,21 +124,22 @@ export async function reserve(
   const reserved = { type: 'KeyReserved', data: { holderId } } as const;
   // Most keys are new: try that first, and read only when the stream exists.
   if (await append(store, streamId, reserved, 'no_stream', context)) {
-    return { outcome: 'reserved', reservedAt: Date.now() };
+    return { outcome: 'reserved', reservedAt: Date.now(), firstEver: true };
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = await readReservation(store, streamId);
     if (current.holderId === null) {
       if (await append(store, streamId, reserved, current.expected, context)) {
-        return { outcome: 'reserved', reservedAt: Date.now() };
+        return { outcome: 'reserved', reservedAt: Date.now(), firstEver: false };
       }
       continue;
     }
     const status = await policy.statusOf(current.holderId);
     if (current.holderId === holderId) {
-      if (status === 'holds') return { outcome: 'reserved', reservedAt: Date.now() };
+      if (status === 'holds')
+        return { outcome: 'reserved', reservedAt: Date.now(), firstEver: false };
       if (await append(store, streamId, reserved, current.expected, context)) {
-        return { outcome: 'reserved', reservedAt: Date.now() };
+        return { outcome: 'reserved', reservedAt: Date.now(), firstEver: false };
       }
       continue;
     }
@@ -148,7 +154,7 @@ export async function reserve(
       if (!(await policy.fenceAbsentHolder(current.holderId, context))) continue;
     }
     if (await append(store, streamId, reserved, current.expected, context)) {
-      return { outcome: 'reserved', reservedAt: Date.now() };
+      return { outcome: 'reserved', reservedAt: Date.now(), firstEver: false };
     }
   }
   throw new ConflictError(
