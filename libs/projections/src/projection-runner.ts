@@ -76,6 +76,8 @@ export async function startProjection(
           readCheckpoint(client, projection.schema, projection.name),
         );
         advance(checkpoint);
+        // stop() may have come while the checkpoint was read: subscribing now would outlive it.
+        if (stopped) break;
         subscription = store.subscribeToAll({
           after: checkpoint,
           filter: projection.filter,
