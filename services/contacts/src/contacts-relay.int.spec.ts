@@ -40,6 +40,22 @@ it('publishes contact and tag events to the topic, personal fields encrypted', a
     brokers: testKafkaBrokers(),
     logLevel: logLevel.NOTHING,
   });
+  // The service creates its topic in the background: wait until every
+  // partition has a leader, or subscribing races the topic's creation.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ready = Date.now() + 45_000;
+    for (;;) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [t.topic] }).catch(() => null);
+      const partitions = metadata?.topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) break;
+      if (Date.now() > ready) throw new Error(`topic ${t.topic} never became ready`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
   const consumer = kafka.consumer({ groupId: `${t.topic}-reader` });
   const seen: { key: string; type: string; value: string }[] = [];
   await consumer.connect();
