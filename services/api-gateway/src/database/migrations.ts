@@ -3,14 +3,10 @@
 // that two gateways starting at once do not race; each applied version is
 // recorded, so running it again changes nothing.
 import type { Pool } from 'pg';
+import { applySqlMigrations, quoteIdent } from '@engagement/sql-migrations';
 
 /** Quotes a schema name spliced into SQL. Names come from configuration, never from requests. */
-export function quoteIdent(name: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`"${name}" is not a valid schema name: use lower-case letters, digits and _`);
-  }
-  return `"${name}"`;
-}
+export { quoteIdent };
 
 function migrations(s: string): { version: number; sql: string }[] {
   return [
@@ -54,38 +50,5 @@ function migrations(s: string): { version: number; sql: string }[] {
 }
 
 export async function migrateGatewaySchema(pool: Pool, schema: string): Promise<void> {
-  const s = quoteIdent(schema);
-  const lockKey = `migrate:${schema}`;
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey]);
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ version: number }>(
-        `SELECT version FROM ${s}.schema_migrations`,
-      );
-      const applied = new Set(rows.map((row) => row.version));
-      for (const migration of migrations(s)) {
-        if (applied.has(migration.version)) continue;
-        await client.query('BEGIN');
-        try {
-          await client.query(migration.sql);
-          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [
-            migration.version,
-          ]);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK');
-          throw error;
-        }
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]);
-    }
-  } finally {
-    client.release();
-  }
+  await applySqlMigrations(pool, schema, migrations(quoteIdent(schema)));
 }
