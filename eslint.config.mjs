@@ -24,6 +24,8 @@ export default tseslint.config(
             // Operators' tools load services' projections; e2e tests drive services as processes.
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Emulators of third parties are test doubles: nothing imports them, they import no service.
+            { sourceTag: 'type:emulator', onlyDependOnLibsWithTags: ['type:lib'] },
           ],
         },
       ],

@@ -27,6 +27,14 @@ import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './s
 // where env = { DATABASE_URL, KAFKA_BROKERS, ...process.env }.
 // ---------------------------------------------------------------------------
 const services = [
+  // Emulators of third parties (test doubles, see the README), before the
+  // services that may call them.
+  nodeService({
+    name: 'zoom-emulator',
+    entry: 'emulators/zoom/src/main.ts',
+    portVariable: 'ZOOM_EMULATOR_PORT',
+    defaultPort: 4010,
+  }),
   nodeService({
     name: 'contacts',
     entry: 'services/contacts/src/main.ts',
