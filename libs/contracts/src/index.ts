@@ -3,3 +3,4 @@
 // each other.
 export * from './upcasting';
 export * from './contacts';
+export * from './messaging';

@@ -1,0 +1,3 @@
+export * from './message-events';
+export * from './template-events';
+export * from './upcast';
