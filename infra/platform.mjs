@@ -36,6 +36,12 @@ const services = [
     defaultPort: 4010,
   }),
   nodeService({
+    name: 'twilio-emulator',
+    entry: 'emulators/twilio/src/main.ts',
+    portVariable: 'TWILIO_EMULATOR_PORT',
+    defaultPort: 4020,
+  }),
+  nodeService({
     name: 'contacts',
     entry: 'services/contacts/src/main.ts',
     portVariable: 'CONTACTS_PORT',
