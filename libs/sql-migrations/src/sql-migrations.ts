@@ -1,8 +1,13 @@
-// Plain-SQL migrations for a schema that is not a TypeORM read model (the
-// event store's, the gateway's): ordered versions, each applied once in its
-// own transaction and recorded in <schema>.schema_migrations, under an
-// advisory lock so that processes starting together do not race.
-import type { Pool } from 'pg';
+// Plain-SQL migrations, the one way a schema's tables are made (the event
+// store's, the gateway's, every new service's read model): ordered versions,
+// each applied once, atomically, and recorded in <schema>.schema_migrations.
+// Two runners over the same list:
+// - applySqlMigrations(pool, ...): at start-up, under an advisory lock so
+//   that processes starting together do not race;
+// - applySqlMigrationsWith(client, ...): on a connection someone else holds
+//   (and locks, and perhaps holds a transaction on): a projection's
+//   migrate(), for its live schema and for rebuild and audit schemas.
+import type { ClientBase, Pool } from 'pg';
 
 export interface SqlMigration {
   version: number;
@@ -22,41 +27,50 @@ export async function applySqlMigrations(
   schema: string,
   migrations: SqlMigration[],
 ): Promise<number[]> {
-  const s = quoteIdent(schema);
+  quoteIdent(schema); // refuses a bad name before anything runs
   const lockKey = `migrate:${schema}`;
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 11))', [lockKey]);
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ version: number }>(
-        `SELECT version FROM ${s}.schema_migrations`,
-      );
-      const applied = new Set(rows.map((row) => row.version));
-      const appliedNow: number[] = [];
-      for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-        if (applied.has(migration.version)) continue;
-        await client.query('BEGIN');
-        try {
-          await client.query(migration.sql);
-          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [
-            migration.version,
-          ]);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK');
-          throw error;
-        }
-        appliedNow.push(migration.version);
-      }
-      return appliedNow;
+      return await applySqlMigrationsWith(client, schema, migrations);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 11))', [lockKey]);
     }
   } finally {
     client.release();
   }
+}
+
+/**
+ * Applies the pending migrations of `schema` on `client`, which the caller
+ * holds (and has locked). Each migration and its ledger row go to the server
+ * as one multi-statement query: PostgreSQL runs that as one transaction of
+ * its own, or as part of the caller's open transaction, so a migration is
+ * never half applied, whichever way it is called.
+ */
+export async function applySqlMigrationsWith(
+  client: ClientBase,
+  schema: string,
+  migrations: SqlMigration[],
+): Promise<number[]> {
+  const s = quoteIdent(schema);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  const { rows } = await client.query<{ version: number }>(
+    `SELECT version FROM ${s}.schema_migrations`,
+  );
+  const applied = new Set(rows.map((row) => row.version));
+  const appliedNow: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue;
+    if (!Number.isInteger(migration.version)) throw new Error('A migration version is an integer');
+    await client.query(
+      `${migration.sql.trim().replace(/;$/, '')};\nINSERT INTO ${s}.schema_migrations (version) VALUES (${migration.version})`,
+    );
+    appliedNow.push(migration.version);
+  }
+  return appliedNow;
 }

@@ -1,9 +1,10 @@
 // The contacts service's Nest module: its controllers, one folder per
 // capability, and the handlers they call, given by value from the runtime
 // (runtime.ts builds them). Health: /health answers while the process runs;
-// /ready when the database answers and the read-model projection runs.
+// /ready when the database answers and the read-model projection runs
+// (serviceModule of @engagement/service-runtime adds both).
 import { Module, type DynamicModule } from '@nestjs/common';
-import { HealthController, READINESS_CHECKS, type ReadinessCheck } from '@engagement/http';
+import { serviceModule } from '@engagement/service-runtime';
 import { ActivitiesController } from './activities/activities.controller';
 import { RecordActivityHandler } from './activities/record-activity.handler';
 import { BulkImportController } from './bulk-import/bulk-import.controller';
@@ -20,26 +21,12 @@ import { CONTACT_EVENT_STORE, IMPORT_WORKER, READ_MODEL_SOURCE } from './shared/
 import { TagsController } from './tags/tags.controller';
 import { TagsHandler } from './tags/tags.handler';
 
-function readinessChecks(runtime: ContactsRuntime): ReadinessCheck[] {
-  return [
-    { name: 'database', check: async () => void (await runtime.pool.query('SELECT 1')) },
-    {
-      name: 'read-model projection',
-      check: async () => {
-        const problem = runtime.projectionProblem();
-        if (problem) throw new Error(`the read-model projection is ${problem}`);
-      },
-    },
-  ];
-}
-
 @Module({})
 export class ContactsAppModule {
   static forRuntime(runtime: ContactsRuntime): DynamicModule {
-    return {
-      module: ContactsAppModule,
+    return serviceModule(ContactsAppModule, {
+      readiness: runtime.base.readinessChecks(),
       controllers: [
-        HealthController,
         // Literal routes (/contacts/imports) before parameter routes (/contacts/:id).
         BulkImportController,
         ContactsController,
@@ -49,7 +36,6 @@ export class ContactsAppModule {
         ActivitiesController,
       ],
       providers: [
-        { provide: READINESS_CHECKS, useValue: readinessChecks(runtime) },
         { provide: READ_MODEL_SOURCE, useValue: runtime.readModel },
         { provide: CONTACT_EVENT_STORE, useValue: runtime.contactStore },
         { provide: IMPORT_WORKER, useValue: runtime.importWorker },
@@ -61,6 +47,6 @@ export class ContactsAppModule {
         { provide: TagsHandler, useValue: runtime.tags },
         { provide: ImportJobs, useValue: runtime.importJobs },
       ],
-    };
+    });
   }
 }

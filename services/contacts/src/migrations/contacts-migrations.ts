@@ -12,7 +12,7 @@
 // takes before migrating, so concurrent starts do not race.
 import { DataSource } from 'typeorm';
 import { Client, type ClientBase } from 'pg';
-import { quoteIdent } from '@engagement/projections';
+import { quoteIdent } from '@engagement/sql-migrations';
 import { CreateContactsReadModel1767225600000 } from './1767225600000-create-contacts-read-model.migration';
 import { resolveDdlTarget, runStatements, timestampOf, type RunSql } from './sql-migration';
 import type { SqlMigration } from './sql-migration';

@@ -20,7 +20,7 @@
 // re-runnable (IF NOT EXISTS), because the projection's migrate() may run
 // outside a transaction, where a crash halfway would otherwise leave a
 // schema that can be neither used nor migrated again.
-import { quoteIdent } from '@engagement/projections';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 /** Where uuid_generate_v4() lives (the uuid-ossp extension's schema), as an SQL identifier. */
 export interface DdlTarget {

@@ -2,7 +2,7 @@
 // connection) or a client the caller holds (inside its own transaction),
 // and the schema the read model lives in (`contacts`, or a test's own).
 import { Pool, type PoolClient } from 'pg';
-import { quoteIdent } from '@engagement/projections';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 export type Queryable = Pool | PoolClient;
 
