@@ -12,6 +12,14 @@ const { databaseUrl } = loadPlatformConfig();
 const id = () => randomUUID().replace(/-/g, '').slice(0, 10);
 const quiet = () => ({ update: () => undefined, finish: () => undefined });
 
+async function waitFor(probe: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function event(type: string, data: Record<string, string>): NewEvent {
   return {
     id: randomUUID(),
@@ -234,6 +242,55 @@ describe('projections', () => {
     expect(await runProjectionsCli(['audit', projection.name], deps)).toBe(0);
     expect(await runProjectionsCli(['list'], deps)).toBe(0);
     expect(lines.at(-1)).toMatch(new RegExp(`${projection.name}.*checkpoint=\\d+ lag=0 events`));
+    await running.stop();
+  });
+
+  it('swaps promptly while writers keep appending, and loses nothing written during the swap', async () => {
+    const { projection, prefix, schema } = newProjection();
+    const position = await writeContacts(prefix, 10);
+    const running = await startProjection({ store, pool, projection });
+    await running.waitForPosition(position);
+    const deps = {
+      store,
+      pool,
+      projections: [projection],
+      out: () => undefined,
+      progress: quiet,
+    };
+    expect(await runProjectionsCli(['rebuild', projection.name], deps)).toBe(0);
+
+    // Writers append all along the swap, several at a time.
+    let writing = true;
+    let written = 0;
+    let last = position;
+    const writers = Array.from({ length: 3 }, async (_, w) => {
+      for (let i = 0; writing; i++) {
+        const r = await store.appendToStream(
+          `${prefix}during-${w}-${i}`,
+          [event('SampleContactCreated', { email: `d${w}-${i}@example.com` })],
+          { expectedRevision: 'no_stream' },
+        );
+        written++;
+        if (r.position > last) last = r.position;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+    await waitFor(() => written >= 20);
+    const beforeSwap = written;
+    const swapped = await runProjectionsCli(['swap', projection.name], deps);
+    const byTheEndOfSwap = written;
+    writing = false;
+    await Promise.all(writers);
+    expect(swapped).toBe(0);
+    expect(byTheEndOfSwap).toBeGreaterThan(beforeSwap);
+
+    await running.waitForPosition(last, 30_000);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${schema}.sample_contacts WHERE id LIKE $1`,
+      [`${prefix}during-%`],
+    );
+    expect(rows[0].n).toBe(written);
+    expect(await runProjectionsCli(['audit', projection.name], deps)).toBe(0);
     await running.stop();
   });
 

@@ -257,7 +257,11 @@ async function catchUp(
     const page = await next;
     let events = page.events;
     let pageCheckpoint = page.checkpoint;
-    let done = page.isEnd && page.events.length < PAGE;
+    // A short page holds every event below the store's visibility boundary:
+    // its checkpoint is a consistent place to stop. Waiting for isEnd as
+    // well would let a steady flow of appends (one always in flight) keep a
+    // swap, which holds the live checkpoint meanwhile, from ever ending.
+    let done = page.events.length < PAGE;
     if (untilPosition !== undefined) {
       events = events.filter((e) => e.globalPosition <= untilPosition);
       if (pageCheckpoint >= untilPosition) {

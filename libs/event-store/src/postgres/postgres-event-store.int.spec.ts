@@ -142,3 +142,110 @@ describe('PostgreSQL event store: the gap problem', () => {
     expect(outOfOrder).toBe(0);
   });
 });
+
+describe('PostgreSQL event store: transactions that are not appends delay nobody', () => {
+  let store: PostgresEventStore;
+  let other: Client;
+  beforeAll(async () => {
+    store = await connect();
+    other = new Client({ connectionString: databaseUrl });
+    await other.connect();
+    await other.query(`CREATE TABLE ${schema}.someone_elses (id serial PRIMARY KEY, note text)`);
+  });
+  afterAll(async () => {
+    await other.query('ROLLBACK').catch(() => undefined);
+    await other.end();
+    await store.close();
+  });
+
+  /** True while `client`'s transaction is open (idle in it), seen from another session. */
+  async function stillOpen(client: Client): Promise<boolean> {
+    const pid = (client as unknown as { processID: number }).processID;
+    const { rows } = await store.connectionPool.query<{ state: string; xid: string | null }>(
+      `SELECT state, backend_xid::text AS xid FROM pg_stat_activity WHERE pid = $1`,
+      [pid],
+    );
+    return rows[0]?.state === 'idle in transaction' && rows[0].xid !== null;
+  }
+
+  async function deliveredWhile(open: Client): Promise<void> {
+    const prefix = `foreign${randomUUID().slice(0, 8)}-`;
+    const received: RecordedEvent[] = [];
+    const subscription = store.subscribeToAll({
+      filter: { streamPrefixes: [prefix] },
+      handle: async (batch) => {
+        received.push(...batch.events);
+      },
+    });
+    try {
+      await waitFor(() => subscription.isLive);
+      const event = newTestEvent('DeliveredAnyway');
+      await store.appendToStream(`${prefix}a`, [event], { expectedRevision: 'no_stream' });
+      // Generous: it normally takes milliseconds; the foreign transaction stays open all along.
+      await waitFor(() => received.length > 0, 30_000);
+      expect(received.map((e) => e.id)).toEqual([event.id]);
+      expect(await stillOpen(open)).toBe(true);
+    } finally {
+      await subscription.stop();
+    }
+  }
+
+  it('delivers a new event while another transaction that wrote elsewhere stays open', async () => {
+    await other.query('BEGIN');
+    await other.query(`INSERT INTO ${schema}.someone_elses (note) VALUES ('batch job')`);
+    try {
+      await deliveredWhile(other);
+    } finally {
+      await other.query('ROLLBACK');
+    }
+  });
+
+  it('delivers a new event while an audit-style repeatable read transaction writes and stays open', async () => {
+    await other.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await other.query(`SELECT count(*) FROM ${schema}.events`);
+    await other.query(`CREATE TABLE ${schema}.audit_scratch AS SELECT * FROM ${schema}.events`);
+    await other.query(`INSERT INTO ${schema}.someone_elses (note) VALUES ('audit')`);
+    try {
+      await deliveredWhile(other);
+    } finally {
+      await other.query('ROLLBACK');
+    }
+  });
+
+  it('refuses an append that is not the first write of its transaction', async () => {
+    // Its transaction id is older than what readers may already have passed.
+    const event = newTestEvent('TooLate');
+    await other.query('BEGIN');
+    await other.query(`INSERT INTO ${schema}.someone_elses (note) VALUES ('first')`);
+    await expect(
+      other.query(
+        `SELECT * FROM ${schema}.append_to_stream($1, 'any', $2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])`,
+        [
+          `late-${randomUUID()}`,
+          [event.id],
+          [event.type],
+          [1],
+          [JSON.stringify(event.data)],
+          [JSON.stringify(event.metadata)],
+        ],
+      ),
+    ).rejects.toThrow('first write of its transaction');
+    await other.query('ROLLBACK');
+  });
+
+  it('lets one transaction append to several streams, one call after the other', async () => {
+    const prefix = `twice${randomUUID().slice(0, 8)}-`;
+    const [a, b] = [newTestEvent('First'), newTestEvent('Second')];
+    const append = (stream: string, e: typeof a) =>
+      other.query(
+        `SELECT * FROM ${schema}.append_to_stream($1, 'no_stream', $2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])`,
+        [stream, [e.id], [e.type], [1], [JSON.stringify(e.data)], [JSON.stringify(e.metadata)]],
+      );
+    await other.query('BEGIN');
+    await append(`${prefix}a`, a);
+    await append(`${prefix}b`, b);
+    await other.query('COMMIT');
+    const page = await store.readAll({ filter: { streamPrefixes: [prefix] } });
+    expect(page.events.map((e) => e.id)).toEqual([a.id, b.id]);
+  });
+});

@@ -1,14 +1,14 @@
 // The PostgreSQL adapter of the event store port (the default). Appends are
 // one call of a stored function; reads and subscriptions only see positions
-// below the oldest running transaction (see postgres-event-store.schema.ts
-// for why that makes them gap-free).
+// below the oldest append to this store still in flight (see
+// postgres-event-store.schema.ts for why that makes them gap-free, and why
+// other transactions, however long, do not hold them back).
 import { EventEmitter } from 'node:events';
 import { Client, Pool, type PoolConfig } from 'pg';
 import { validateAppend, validateStreamId } from '../append-validation';
 import { DuplicateEventIdError, InvalidAppendError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendResult,
-  EventFilter,
   EventStore,
   ExpectedRevision,
   NewEvent,
@@ -21,7 +21,7 @@ import type {
 } from '../event-store.port';
 import { PollingSubscription } from '../polling-subscription';
 import { migratePostgresEventStore } from './postgres-event-store.migrate';
-import { POSITION_SHIFT, quoteIdent } from './postgres-event-store.schema';
+import { quoteIdent } from './postgres-event-store.schema';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -79,6 +79,9 @@ export class PostgresEventStore implements EventStore {
     const store = new PostgresEventStore(options);
     try {
       await migratePostgresEventStore(store.pool, store.schema);
+      // After a restore into a new cluster, new positions must still come
+      // above every stored one (and so above every checkpoint).
+      await store.pool.query(`SELECT ${quoteIdent(store.schema)}.raise_position_offset()`);
     } catch (error) {
       await store.pool.end();
       throw error;
@@ -188,36 +191,32 @@ export class PostgresEventStore implements EventStore {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_BATCH) {
       throw new InvalidAppendError(`maxCount must be an integer from 1 to ${MAX_READ_BATCH}`);
     }
-    const params: unknown[] = [after.toString(), limit];
-    const conditions = filterConditions(options.filter, params);
-    // The boundary is computed once per statement from the statement's own
-    // snapshot, so every row below it is visible to this very query.
-    const { rows } = await this.pool.query<EventRow & { boundary: string; head: string | null }>(
-      `WITH b AS (
-         SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${POSITION_SHIFT}) AS boundary,
-                (SELECT max(global_position) FROM ${this.table}) AS head
-       )
-       SELECT b.boundary, b.head, e.*
-         FROM b
-         LEFT JOIN LATERAL (
-           SELECT global_position, stream_id, revision, event_id, event_type, schema_version, data, metadata
-             FROM ${this.table}
-            WHERE global_position > $1 AND global_position < b.boundary ${conditions}
-            ORDER BY global_position
-            LIMIT $2
-         ) e ON true`,
-      params,
-    );
+    const filter = options.filter;
+    // read_all looks at the appends in flight first, then reads the page
+    // with a later snapshot (see postgres-event-store.schema.ts).
+    const { rows } = await this.pool.query<
+      EventRow & { boundary: string; head: string | null; below: string | null }
+    >(`SELECT * FROM ${quoteIdent(this.schema)}.read_all($1, $2, $3::text[], $4::text[])`, [
+      after.toString(),
+      limit,
+      filter?.streamPrefixes?.length
+        ? filter.streamPrefixes.map((p) => p.replace(/[\\%_]/g, '\\$&') + '%')
+        : null,
+      filter?.eventTypes?.length ? filter.eventTypes : null,
+    ]);
     const boundary = BigInt(rows[0].boundary);
     const events = rows.filter((r) => r.global_position !== null).map(toRecordedEvent);
     if (events.length === limit) {
       return { events, checkpoint: events[events.length - 1].globalPosition, isEnd: false };
     }
+    // The checkpoint is the highest stored position read past, never the
+    // boundary itself: a restore raises new positions above stored ones only.
+    const below = rows[0].below === null ? -1n : BigInt(rows[0].below);
     const head = rows[0].head === null ? -1n : BigInt(rows[0].head);
-    const checkpoint = boundary - 1n > after ? boundary - 1n : after;
-    // Committed events above the boundary wait for an older transaction to end.
-    const waitingForOlderTransaction = head >= boundary;
-    return { events, checkpoint, isEnd: !waitingForOlderTransaction };
+    const checkpoint = below > after ? below : after;
+    // Committed events above the boundary wait for an older append to end.
+    const waitingForOlderAppend = head >= boundary;
+    return { events, checkpoint, isEnd: !waitingForOlderAppend };
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {
@@ -317,19 +316,6 @@ export class PostgresEventStore implements EventStore {
       if (!this.closed) setTimeout(() => void this.ensureListener(), 1_000).unref();
     }
   }
-}
-
-function filterConditions(filter: EventFilter | undefined, params: unknown[]): string {
-  let sql = '';
-  if (filter?.streamPrefixes?.length) {
-    params.push(filter.streamPrefixes.map((p) => p.replace(/[\\%_]/g, '\\$&') + '%'));
-    sql += ` AND stream_id LIKE ANY ($${params.length}::text[])`;
-  }
-  if (filter?.eventTypes?.length) {
-    params.push(filter.eventTypes);
-    sql += ` AND event_type = ANY ($${params.length}::text[])`;
-  }
-  return sql;
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
