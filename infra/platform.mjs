@@ -41,6 +41,13 @@ const services = [
     portVariable: 'TWILIO_EMULATOR_PORT',
     defaultPort: 4020,
   }),
+  // Its health is on the HTTP admin port; SMTP itself listens on SMTP_EMULATOR_PORT (2525).
+  nodeService({
+    name: 'smtp-emulator',
+    entry: 'emulators/smtp/src/main.ts',
+    portVariable: 'SMTP_EMULATOR_ADMIN_PORT',
+    defaultPort: 4025,
+  }),
   nodeService({
     name: 'contacts',
     entry: 'services/contacts/src/main.ts',
