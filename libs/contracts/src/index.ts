@@ -4,3 +4,4 @@
 export * from './upcasting';
 export * from './contacts';
 export * from './messaging';
+export * from './events';

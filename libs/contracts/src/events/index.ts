@@ -1,0 +1,4 @@
+export * from './enumerations';
+export * from './event-events';
+export * from './registration-events';
+export * from './upcast';
