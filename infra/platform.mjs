@@ -49,6 +49,12 @@ const services = [
     defaultPort: 4025,
   }),
   nodeService({
+    name: 'hubspot-emulator',
+    entry: 'emulators/hubspot/src/main.ts',
+    portVariable: 'HUBSPOT_EMULATOR_PORT',
+    defaultPort: 4030,
+  }),
+  nodeService({
     name: 'contacts',
     entry: 'services/contacts/src/main.ts',
     portVariable: 'CONTACTS_PORT',
