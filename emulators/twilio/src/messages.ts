@@ -92,9 +92,16 @@ export function parseSendRequest(
       code: 21617,
       message: 'The concatenated message body exceeds the 1600 character limit.',
     };
+  const statusCallback = params.get('StatusCallback');
+  if (statusCallback && !/^https?:\/\/[^\s]+$/.test(statusCallback))
+    return {
+      status: 400,
+      code: 21609,
+      message: `The StatusCallback URL ${statusCallback} is not a valid URL.`,
+    };
   if (rules.get(bareNumber(to))?.outcome === 'unsubscribed')
     return { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' };
-  return { to, from, messagingServiceSid, body, statusCallback: params.get('StatusCallback') };
+  return { to, from, messagingServiceSid, body, statusCallback };
 }
 
 /**

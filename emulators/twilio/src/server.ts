@@ -44,6 +44,9 @@ export interface Received {
   callbacks: Callback[];
 }
 
+/** How many calls the admin API keeps (the latest). */
+const MAX_CALLS = 10_000;
+
 export interface Call {
   at: string;
   method: string;
@@ -270,6 +273,8 @@ export async function startTwilioEmulator(config: TwilioEmulatorConfig): Promise
           path: req.path,
           status: reply.status,
         });
+      // Keep the latest calls only: a long-running emulator must not grow without bound.
+      if (calls.length > MAX_CALLS) calls.splice(0, calls.length - MAX_CALLS);
       send(res, reply);
     })();
   });

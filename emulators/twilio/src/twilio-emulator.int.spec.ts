@@ -171,6 +171,7 @@ describe('Twilio emulator', () => {
       [{ To: 'not-a-number', From: '+15017122661', Body: 'x' }, 21211],
       [{ To: '+15558675310', Body: 'x' }, 21603],
       [{ To: '+15558675310', From: '+15017122661' }, 21602],
+      [{ To: '+15558675310', From: '+15017122661', Body: 'x', StatusCallback: 'not a url' }, 21609],
     ];
     for (const [form, code] of cases) {
       const res = await post(form);

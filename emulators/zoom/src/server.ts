@@ -21,6 +21,9 @@ import { checkBearer, tokenEndpoint, TokenStore } from './oauth';
 import { page, Sessions, type Participant, type Session, type SessionKind } from './sessions';
 import { post, WebhookSender, type WebhookTarget } from './webhooks';
 
+/** How many calls the admin API keeps (the latest). */
+const MAX_CALLS = 10_000;
+
 export interface Call {
   at: string;
   method: string;
@@ -272,6 +275,8 @@ export async function startZoomEmulator(
           query: url.search,
           status: reply.status,
         });
+      // Keep the latest calls only: a long-running emulator must not grow without bound.
+      if (calls.length > MAX_CALLS) calls.splice(0, calls.length - MAX_CALLS);
       send(res, reply);
     })();
   });
