@@ -4,20 +4,18 @@
 // and search them, change the refused recipients, and reset. No STARTTLS,
 // so clients send in plain text on the local machine; AUTH only when a user
 // and password are configured.
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  createRouter,
+  listen,
+  problem,
+  route,
+  type Reply,
+  type Route,
+} from '@engagement/emulator-kit';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import type { SmtpEmulatorConfig } from './config';
-import {
-  matchRoute,
-  parseJson,
-  readBody,
-  send,
-  type Reply,
-  type Request,
-  type Route,
-} from './http';
 import { Mailbox } from './mailbox';
 
 export interface SmtpEmulator {
@@ -92,125 +90,90 @@ export async function startSmtpEmulator(config: SmtpEmulatorConfig): Promise<Smt
   });
 
   const routes: Route[] = [
-    ['GET', '/health', () => ({ status: 200, body: { status: 'ok' } })],
-    [
-      'GET',
-      '/__emulator/messages',
-      (req) => ({
+    route('GET', '/health', () => ({ status: 200, body: { status: 'ok' } })),
+    route('GET', '/__emulator/messages', (req) => ({
+      status: 200,
+      body: {
+        messages: mailbox.search({
+          to: req.query.get('to'),
+          from: req.query.get('from'),
+          messageId: req.query.get('messageId'),
+          subject: req.query.get('subject'),
+        }),
+      },
+    })),
+    route('GET', '/__emulator/messages/:id', (req) => {
+      const mail = mailbox.get(req.params.id);
+      return mail ? { status: 200, body: mail } : adminError(`no message ${req.params.id}`, 404);
+    }),
+    route('GET', '/__emulator/messages/:id/raw', (req) => {
+      const mail = mailbox.get(req.params.id);
+      if (!mail) return adminError(`no message ${req.params.id}`, 404);
+      // nodemailer and most clients send 7-bit mail, so the text is the file's bytes.
+      return {
         status: 200,
-        body: {
-          messages: mailbox.search({
-            to: req.query.get('to'),
-            from: req.query.get('from'),
-            messageId: req.query.get('messageId'),
-            subject: req.query.get('subject'),
-          }),
-        },
-      }),
-    ],
-    [
-      'GET',
-      '/__emulator/messages/:id',
-      (req) => {
-        const mail = mailbox.get(req.params.id);
-        return mail ? { status: 200, body: mail } : adminError(`no message ${req.params.id}`, 404);
-      },
-    ],
-    [
-      'GET',
-      '/__emulator/messages/:id/raw',
-      (req) => {
-        const mail = mailbox.get(req.params.id);
-        if (!mail) return adminError(`no message ${req.params.id}`, 404);
-        return {
-          status: 200,
-          headers: { 'content-type': 'message/rfc822' },
-          raw: mailbox.raw(mail),
-        };
-      },
-    ],
-    ['DELETE', '/__emulator/messages', () => (mailbox.clear(), { status: 204 })],
-    ['GET', '/__emulator/rejections', () => ({ status: 200, body: rejections })],
-    [
-      'PUT',
-      '/__emulator/rejections',
-      (req) => {
-        const body = parseJson(req.body) ?? {};
-        const isList = (v: unknown) =>
-          v === undefined || (Array.isArray(v) && v.every((a) => typeof a === 'string'));
-        if (!isList(body.hard) || !isList(body.soft))
-          return adminError('hard and soft must be arrays of addresses');
-        rejections = {
-          hard: ((body.hard as string[]) ?? []).map((a) => a.toLowerCase()),
-          soft: ((body.soft as string[]) ?? []).map((a) => a.toLowerCase()),
-        };
-        return { status: 204 };
-      },
-    ],
-    [
-      'POST',
-      '/__emulator/reset',
-      () => {
-        mailbox.clear();
-        rejections = { hard: [...config.rejectHard], soft: [...config.rejectSoft] };
-        return { status: 204 };
-      },
-    ],
-  ];
-
-  const admin: Server = createServer((incoming, res) => {
-    void (async () => {
-      const url = new URL(incoming.url ?? '/', 'http://emulator');
-      const req: Request = {
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: incoming.headers,
-        body: await readBody(incoming),
-        params: {},
+        contentType: 'message/rfc822',
+        body: mailbox.raw(mail).toString('utf8'),
       };
-      const found = matchRoute(routes, req.method, req.path);
-      let reply: Reply;
-      try {
-        reply = found
-          ? await found.handler({ ...req, params: found.params })
-          : adminError(`no route ${req.method} ${req.path}`, 404);
-      } catch (err) {
-        reply = adminError((err as Error).message, 500);
-      }
-      send(res, reply);
-    })();
-  });
+    }),
+    route('DELETE', '/__emulator/messages', () => (mailbox.clear(), { status: 204 })),
+    route('GET', '/__emulator/rejections', () => ({ status: 200, body: rejections })),
+    route('PUT', '/__emulator/rejections', (req) => {
+      const body = parseJson(req.rawBody) ?? {};
+      const isList = (v: unknown) =>
+        v === undefined || (Array.isArray(v) && v.every((a) => typeof a === 'string'));
+      if (!isList(body.hard) || !isList(body.soft))
+        return adminError('hard and soft must be arrays of addresses');
+      rejections = {
+        hard: ((body.hard as string[]) ?? []).map((a) => a.toLowerCase()),
+        soft: ((body.soft as string[]) ?? []).map((a) => a.toLowerCase()),
+      };
+      return { status: 204 };
+    }),
+    route('POST', '/__emulator/reset', () => {
+      mailbox.clear();
+      rejections = { hard: [...config.rejectHard], soft: [...config.rejectSoft] };
+      return { status: 204 };
+    }),
+  ];
 
   await new Promise<void>((resolve, reject) => {
     smtp.once('error', reject);
     smtp.listen(config.smtpPort, config.host, () => resolve());
   });
-  await new Promise<void>((resolve, reject) => {
-    admin.once('error', reject);
-    admin.listen(config.adminPort, config.host, resolve);
+  const admin = await listen(
+    createRouter(routes, {
+      notFound: (req) => adminError(`no route ${req.method} ${req.path}`, 404),
+    }),
+    config.adminPort,
+    config.host,
+  ).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    throw err;
   });
   const smtpPort = (smtp.server.address() as AddressInfo).port;
-  const adminPort = (admin.address() as AddressInfo).port;
   return {
     smtpPort,
-    adminUrl: `http://${config.host}:${adminPort}`,
+    adminUrl: admin.url,
     close: async () => {
-      admin.closeAllConnections();
-      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      await admin.close();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     },
   };
 }
 
 /** The admin API's own errors are problem+json (RFC 9457), like the platform's. */
-const adminError = (detail: string, status = 400): Reply => ({
-  status,
-  headers: { 'content-type': 'application/problem+json' },
-  body: {
-    type: 'about:blank',
-    title: status === 404 ? 'Not Found' : 'Bad Request',
-    status,
-    detail,
-  },
-});
+const adminError = (detail: string, status = 400): Reply => problem(status, detail);
+
+/** A JSON object body; {} when empty, null when it is not a JSON object. */
+function parseJson(body: Buffer): Record<string, unknown> | null {
+  if (body.length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}

@@ -2,19 +2,19 @@
 // Basic auth AccountSid:AuthToken, status progression announced by signed
 // status callbacks, and an admin API under /__emulator for tests (messages
 // received, number outcomes, faults, calls, reset).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { TwilioEmulatorConfig } from './config';
-import { Faults, parseFaultSpec } from './faults';
 import {
-  matchRoute,
-  parseJson,
-  readBody,
-  send,
+  createRouter,
+  FaultInjector,
+  listen,
+  parseFaultSpec,
+  problem,
+  route,
+  type Middleware,
   type Reply,
   type Request,
   type Route,
-} from './http';
+} from '@engagement/emulator-kit';
+import type { TwilioEmulatorConfig } from './config';
 import {
   bareNumber,
   ERROR_MESSAGES,
@@ -64,81 +64,81 @@ export async function startTwilioEmulator(config: TwilioEmulatorConfig): Promise
   let received: Received[] = [];
   let calls: Call[] = [];
   const rules = new Map<string, NumberRule>();
-  const faults = new Faults();
+  const faults = new FaultInjector();
+  /** Retry-After (seconds) of injected 429s: the latest fault that said (none until one does). */
+  let retryAfterSeconds: number | undefined;
   const timers = new Set<NodeJS.Timeout>();
   const base = `/2010-04-01/Accounts/:accountSid`;
 
   const api: Route[] = [
-    ['POST', `${base}/Messages.json`, (req) => sendMessage(req)],
-    ['GET', `${base}/Messages/:sid.json`, (req) => fetchMessage(req)],
+    route('POST', `${base}/Messages.json`, (req) => sendMessage(req)),
+    // `:file` is `{Sid}.json`.
+    route('GET', `${base}/Messages/:file`, (req) => fetchMessage(req)),
   ];
 
   const admin: Route[] = [
-    ['GET', '/health', () => ({ status: 200, body: { status: 'ok' } })],
-    [
-      'GET',
-      '/__emulator/messages',
-      (req) => {
-        const to = req.query.get('to');
-        const sid = req.query.get('sid');
-        const messages = received.filter(
-          (r) =>
-            (!to || bareNumber(r.message.to) === bareNumber(to)) && (!sid || r.message.sid === sid),
-        );
-        return { status: 200, body: { messages } };
-      },
-    ],
-    ['GET', '/__emulator/numbers', () => ({ status: 200, body: { numbers: [...rules.values()] } })],
-    [
-      'POST',
-      '/__emulator/numbers',
-      (req) => {
-        const body = parseJson(req.body) ?? {};
-        const number = typeof body.number === 'string' ? bareNumber(body.number) : '';
-        if (!/^\+[1-9]\d{6,14}$/.test(number))
-          return adminError('number must be an E.164 number (+…), whatsapp: allowed');
-        if (!['unsubscribed', 'undelivered', 'failed'].includes(body.outcome as string))
-          return adminError('outcome must be unsubscribed, undelivered or failed');
-        if (body.errorCode !== undefined && !Number.isInteger(body.errorCode))
-          return adminError('errorCode must be an integer (e.g. 30003, 30005, 30006)');
-        rules.set(number, {
-          number,
-          outcome: body.outcome as Outcome,
-          errorCode: (body.errorCode as number) ?? null,
-        });
-        return { status: 204 };
-      },
-    ],
-    [
+    route('GET', '/health', () => ({ status: 200, body: { status: 'ok' } })),
+    route('GET', '/__emulator/messages', (req) => {
+      const to = req.query.get('to');
+      const sid = req.query.get('sid');
+      const messages = received.filter(
+        (r) =>
+          (!to || bareNumber(r.message.to) === bareNumber(to)) && (!sid || r.message.sid === sid),
+      );
+      return { status: 200, body: { messages } };
+    }),
+    route('GET', '/__emulator/numbers', () => ({
+      status: 200,
+      body: { numbers: [...rules.values()] },
+    })),
+    route('POST', '/__emulator/numbers', (req) => {
+      const body = parseJson(req.rawBody) ?? {};
+      const number = typeof body.number === 'string' ? bareNumber(body.number) : '';
+      if (!/^\+[1-9]\d{6,14}$/.test(number))
+        return adminError('number must be an E.164 number (+…), whatsapp: allowed');
+      if (!['unsubscribed', 'undelivered', 'failed'].includes(body.outcome as string))
+        return adminError('outcome must be unsubscribed, undelivered or failed');
+      if (body.errorCode !== undefined && !Number.isInteger(body.errorCode))
+        return adminError('errorCode must be an integer (e.g. 30003, 30005, 30006)');
+      rules.set(number, {
+        number,
+        outcome: body.outcome as Outcome,
+        errorCode: (body.errorCode as number) ?? null,
+      });
+      return { status: 204 };
+    }),
+    route(
       'DELETE',
       '/__emulator/numbers/:number',
       (req) => (rules.delete(bareNumber(req.params.number)), { status: 204 }),
-    ],
-    ['GET', '/__emulator/faults', () => ({ status: 200, body: { faults: faults.list() } })],
-    [
-      'POST',
-      '/__emulator/faults',
-      (req) => {
-        const spec = parseFaultSpec(parseJson(req.body) ?? {});
-        if (typeof spec === 'string') return adminError(spec);
-        return { status: 201, body: faults.add(spec, Date.now()) };
-      },
-    ],
-    ['DELETE', '/__emulator/faults', () => (faults.clear(), { status: 204 })],
-    ['GET', '/__emulator/calls', () => ({ status: 200, body: { calls } })],
-    [
-      'POST',
-      '/__emulator/reset',
-      () => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        received = [];
-        calls = [];
-        rules.clear();
-        faults.clear();
-        return { status: 204 };
-      },
-    ],
+    ),
+    route('GET', '/__emulator/faults', () => ({
+      status: 200,
+      body: { faults: faults.list(Date.now()) },
+    })),
+    route('POST', '/__emulator/faults', (req) => {
+      const body = parseJson(req.rawBody) ?? {};
+      const spec = parseFaultSpec(body);
+      if (typeof spec === 'string') return adminError(spec);
+      const retryAfter = body.retryAfterSeconds;
+      if (retryAfter !== undefined && (typeof retryAfter !== 'number' || retryAfter < 0))
+        return adminError('retryAfterSeconds must be a number ≥ 0');
+      if (typeof retryAfter === 'number') retryAfterSeconds = retryAfter;
+      faults.add(spec, Date.now());
+      return { status: 201, body: { faults: faults.list(Date.now()) } };
+    }),
+    route('DELETE', '/__emulator/faults', () => (faults.clear(), { status: 204 })),
+    route('GET', '/__emulator/calls', () => ({ status: 200, body: { calls } })),
+    route('POST', '/__emulator/reset', () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      received = [];
+      calls = [];
+      rules.clear();
+      faults.reset();
+      retryAfterSeconds = undefined;
+      return { status: 204 };
+    }),
   ];
 
   function authenticate(req: Request): Reply | null {
@@ -164,7 +164,7 @@ export async function startTwilioEmulator(config: TwilioEmulatorConfig): Promise
   function sendMessage(req: Request): Reply {
     const unauthorized = authenticate(req);
     if (unauthorized) return unauthorized;
-    const params = new URLSearchParams(req.body.toString('utf8'));
+    const params = new URLSearchParams(req.rawBody.toString('utf8'));
     const request = parseSendRequest(params, rules);
     if ('code' in request) return twilioError(request);
     const message = newMessage(config.accountSid, request, new Date());
@@ -180,7 +180,10 @@ export async function startTwilioEmulator(config: TwilioEmulatorConfig): Promise
   function fetchMessage(req: Request): Reply {
     const unauthorized = authenticate(req);
     if (unauthorized) return unauthorized;
-    const entry = received.find((r) => r.message.sid === req.params.sid);
+    const sid = req.params.file.endsWith('.json')
+      ? req.params.file.slice(0, -'.json'.length)
+      : null;
+    const entry = received.find((r) => r.message.sid === sid);
     if (!entry)
       return twilioError({
         status: 404,
@@ -248,68 +251,50 @@ export async function startTwilioEmulator(config: TwilioEmulatorConfig): Promise
     entry.callbacks.push(callback);
   }
 
-  const server: Server = createServer((incoming, res) => {
-    void (async () => {
-      const url = new URL(incoming.url ?? '/', 'http://emulator');
-      const req: Request = {
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: incoming.headers,
-        body: await readBody(incoming),
-        params: {},
-      };
-      const isAdmin = req.path === '/health' || req.path.startsWith('/__emulator/');
-      let reply: Reply;
-      try {
-        reply = isAdmin ? await route(admin, req) : await apiRequest(req);
-      } catch (err) {
-        reply = twilioError({ status: 500, code: 20500, message: (err as Error).message });
-      }
-      if (!isAdmin)
-        calls.push({
-          at: new Date().toISOString(),
-          method: req.method,
-          path: req.path,
-          status: reply.status,
-        });
+  // Admin calls pass untouched; API calls meet injected faults first, and
+  // are recorded.
+  const gate: Middleware = {
+    before(req) {
+      if (isAdmin(req.path)) return undefined;
+      const status = faults.take(req.path, Date.now());
+      return status === null ? undefined : faultReply(status, retryAfterSeconds);
+    },
+    after(req, reply) {
+      if (isAdmin(req.path)) return;
+      calls.push({
+        at: new Date().toISOString(),
+        method: req.method,
+        path: req.path,
+        status: reply.status,
+      });
       // Keep the latest calls only: a long-running emulator must not grow without bound.
       if (calls.length > MAX_CALLS) calls.splice(0, calls.length - MAX_CALLS);
-      send(res, reply);
-    })();
-  });
-
-  async function apiRequest(req: Request): Promise<Reply> {
-    const fault = faults.take(req.path, Date.now());
-    if (fault) return faultReply(fault.status, fault.retryAfterSeconds);
-    return route(api, req);
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+    },
+  };
+  const running = await listen(
+    createRouter([...admin, ...api], {
+      middleware: [gate],
+      notFound: (req) =>
+        isAdmin(req.path)
+          ? adminError(`no route ${req.method} ${req.path}`, 404)
+          : twilioError({
+              status: 404,
+              code: 20404,
+              message: `The requested resource ${req.path} was not found`,
+            }),
+    }),
+    config.port,
+    config.host,
+  );
+  const port = running.port;
   return {
     url: `http://${config.host}:${port}`,
     port,
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await running.close();
     },
   };
-}
-
-async function route(routes: Route[], req: Request): Promise<Reply> {
-  const found = matchRoute(routes, req.method, req.path);
-  if (!found)
-    return twilioError({
-      status: 404,
-      code: 20404,
-      message: `The requested resource ${req.path} was not found`,
-    });
-  return found.handler({ ...req, params: found.params });
 }
 
 /** Twilio's error body: `{code, message, more_info, status}`. */
@@ -339,8 +324,19 @@ function faultReply(status: number, retryAfterSeconds?: number): Reply {
 }
 
 /** The admin API's own errors are problem+json (RFC 9457), like the platform's. */
-const adminError = (detail: string, status = 400): Reply => ({
-  status,
-  headers: { 'content-type': 'application/problem+json' },
-  body: { type: 'about:blank', title: 'Bad Request', status, detail },
-});
+const adminError = (detail: string, status = 400): Reply => problem(status, detail);
+
+const isAdmin = (path: string) => path === '/health' || path.startsWith('/__emulator/');
+
+/** A JSON object body; {} when empty, null when it is not a JSON object. */
+function parseJson(body: Buffer): Record<string, unknown> | null {
+  if (body.length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}

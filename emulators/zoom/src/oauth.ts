@@ -5,7 +5,7 @@
 // expired.
 import { randomBytes } from 'node:crypto';
 import type { ZoomEmulatorConfig } from './config';
-import type { Reply, Request } from './http';
+import type { Reply, Request } from '@engagement/emulator-kit';
 
 export class TokenStore {
   private expiries = new Map<string, number>();

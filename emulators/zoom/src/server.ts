@@ -4,19 +4,19 @@
 // received, reset, participants joining and leaving, webhooks). The routing
 // tables below are the whole surface, one line per route.
 import { randomBytes, createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ZoomEmulatorConfig } from './config';
-import { Faults, parseFaultSpec } from './faults';
 import {
-  matchRoute,
-  parseJson,
-  readBody,
-  send,
+  createRouter,
+  FaultInjector,
+  listen,
+  parseFaultSpec,
+  problem,
+  route,
+  type Middleware,
   type Reply,
   type Request,
   type Route,
-} from './http';
+} from '@engagement/emulator-kit';
+import type { ZoomEmulatorConfig } from './config';
 import { checkBearer, tokenEndpoint, TokenStore } from './oauth';
 import { page, Sessions, type Participant, type Session, type SessionKind } from './sessions';
 import { post, WebhookSender, type WebhookTarget } from './webhooks';
@@ -45,127 +45,119 @@ export async function startZoomEmulator(
   let baseUrl = '';
   const tokens = new TokenStore();
   const sessions = new Sessions(() => baseUrl);
-  const faults = new Faults();
+  const faults = new FaultInjector();
+  /** Retry-After (seconds) of injected 429s: the latest fault that said. */
+  let retryAfterSeconds = 1;
   const webhooks = new WebhookSender(() => config.webhookRetryDelaysMs, config.webhookTimeoutMs);
   let calls: Call[] = [];
   let webhookTarget: WebhookTarget | null = options.webhookUrl
     ? { url: options.webhookUrl, secretToken: config.webhookSecretToken }
     : null;
 
-  const api = sessionRoutes(sessions);
-  const admin = adminRoutes();
+  const routes = [
+    ...adminRoutes(),
+    route('POST', '/oauth/token', (req) => tokenEndpoint(req, config, tokens, Date.now())),
+    ...sessionRoutes(sessions),
+  ];
 
   function adminRoutes(): Route[] {
     return [
-      ['GET', '/health', () => ({ status: 200, body: { status: 'ok' } })],
-      ['GET', '/__emulator/calls', () => ({ status: 200, body: { calls } })],
-      [
+      route('GET', '/health', () => ({ status: 200, body: { status: 'ok' } })),
+      route('GET', '/__emulator/calls', () => ({ status: 200, body: { calls } })),
+      route('POST', '/__emulator/reset', () => {
+        tokens.clear();
+        sessions.clear();
+        faults.reset();
+        retryAfterSeconds = 1;
+        webhooks.clear();
+        calls = [];
+        webhookTarget = options.webhookUrl
+          ? { url: options.webhookUrl, secretToken: config.webhookSecretToken }
+          : null;
+        return { status: 204 };
+      }),
+      route('GET', '/__emulator/faults', () => ({
+        status: 200,
+        body: { faults: faults.list(Date.now()) },
+      })),
+      route('POST', '/__emulator/faults', (req) => {
+        const body = parseJson(req.rawBody) ?? {};
+        const spec = parseFaultSpec(body);
+        if (typeof spec === 'string') return adminError(spec);
+        const retryAfter = body.retryAfterSeconds;
+        if (retryAfter !== undefined && (typeof retryAfter !== 'number' || retryAfter < 0))
+          return adminError('retryAfterSeconds must be a number ≥ 0');
+        if (typeof retryAfter === 'number') retryAfterSeconds = retryAfter;
+        faults.add(spec, Date.now());
+        return { status: 201, body: { faults: faults.list(Date.now()) } };
+      }),
+      route('DELETE', '/__emulator/faults', () => (faults.clear(), { status: 204 })),
+      route(
         'POST',
-        '/__emulator/reset',
-        () => {
-          tokens.clear();
-          sessions.clear();
-          faults.clear();
-          webhooks.clear();
-          calls = [];
-          webhookTarget = options.webhookUrl
-            ? { url: options.webhookUrl, secretToken: config.webhookSecretToken }
-            : null;
-          return { status: 204 };
-        },
-      ],
-      ['GET', '/__emulator/faults', () => ({ status: 200, body: { faults: faults.list() } })],
-      [
-        'POST',
-        '/__emulator/faults',
-        (req) => {
-          const spec = parseFaultSpec(parseJson(req.body) ?? {});
-          if (typeof spec === 'string') return adminError(spec);
-          return { status: 201, body: faults.add(spec, Date.now()) };
-        },
-      ],
-      ['DELETE', '/__emulator/faults', () => (faults.clear(), { status: 204 })],
-      ['POST', '/__emulator/tokens/expire', () => (tokens.expireAll(Date.now()), { status: 204 })],
-      [
-        'GET',
-        '/__emulator/webhook',
-        () => ({ status: 200, body: { url: webhookTarget?.url ?? null } }),
-      ],
-      [
-        'PUT',
-        '/__emulator/webhook',
-        (req) => {
-          const body = parseJson(req.body) ?? {};
-          if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url))
-            return adminError('url must be an http(s) URL');
-          if (body.secretToken !== undefined && typeof body.secretToken !== 'string')
-            return adminError('secretToken must be a string');
-          webhookTarget = {
-            url: body.url,
-            secretToken: (body.secretToken as string) ?? config.webhookSecretToken,
-          };
-          return { status: 204 };
-        },
-      ],
-      [
-        'GET',
-        '/__emulator/webhook/deliveries',
-        () => ({ status: 200, body: { deliveries: webhooks.list() } }),
-      ],
-      [
-        'POST',
-        '/__emulator/webhook/url-validation',
-        async () => {
-          if (!webhookTarget)
-            return adminError('no webhook URL: PUT /__emulator/webhook first', 409);
-          const plainToken = randomBytes(16).toString('base64url');
-          const body = {
-            payload: { plainToken },
-            event_ts: Date.now(),
-            event: 'endpoint.url_validation',
-          };
-          const result = await post(webhookTarget, body, config.webhookTimeoutMs);
-          const expected = createHmac('sha256', webhookTarget.secretToken)
-            .update(plainToken)
-            .digest('hex');
-          const answer = result.text ? parseJson(Buffer.from(result.text)) : null;
-          const valid =
-            result.status === 200 &&
-            answer?.plainToken === plainToken &&
-            answer?.encryptedToken === expected;
-          return {
-            status: 200,
-            body: { valid, status: result.status, answer: answer ?? result.text ?? null },
-          };
-        },
-      ],
-      [
-        'POST',
-        '/__emulator/meetings/:id/participants/join',
-        (req) => participantJoins('meeting', req),
-      ],
-      [
-        'POST',
-        '/__emulator/meetings/:id/participants/leave',
-        (req) => participantLeaves('meeting', req),
-      ],
-      [
-        'POST',
-        '/__emulator/webinars/:id/participants/join',
-        (req) => participantJoins('webinar', req),
-      ],
-      [
-        'POST',
-        '/__emulator/webinars/:id/participants/leave',
-        (req) => participantLeaves('webinar', req),
-      ],
+        '/__emulator/tokens/expire',
+        () => (tokens.expireAll(Date.now()), { status: 204 }),
+      ),
+      route('GET', '/__emulator/webhook', () => ({
+        status: 200,
+        body: { url: webhookTarget?.url ?? null },
+      })),
+      route('PUT', '/__emulator/webhook', (req) => {
+        const body = parseJson(req.rawBody) ?? {};
+        if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url))
+          return adminError('url must be an http(s) URL');
+        if (body.secretToken !== undefined && typeof body.secretToken !== 'string')
+          return adminError('secretToken must be a string');
+        webhookTarget = {
+          url: body.url,
+          secretToken: (body.secretToken as string) ?? config.webhookSecretToken,
+        };
+        return { status: 204 };
+      }),
+      route('GET', '/__emulator/webhook/deliveries', () => ({
+        status: 200,
+        body: { deliveries: webhooks.list() },
+      })),
+      route('POST', '/__emulator/webhook/url-validation', async () => {
+        if (!webhookTarget) return adminError('no webhook URL: PUT /__emulator/webhook first', 409);
+        const plainToken = randomBytes(16).toString('base64url');
+        const body = {
+          payload: { plainToken },
+          event_ts: Date.now(),
+          event: 'endpoint.url_validation',
+        };
+        const result = await post(webhookTarget, body, config.webhookTimeoutMs);
+        const expected = createHmac('sha256', webhookTarget.secretToken)
+          .update(plainToken)
+          .digest('hex');
+        const answer = result.text ? parseJson(Buffer.from(result.text)) : null;
+        const valid =
+          result.status === 200 &&
+          answer?.plainToken === plainToken &&
+          answer?.encryptedToken === expected;
+        return {
+          status: 200,
+          body: { valid, status: result.status, answer: answer ?? result.text ?? null },
+        };
+      }),
+      route('POST', '/__emulator/meetings/:id/participants/join', (req) =>
+        participantJoins('meeting', req),
+      ),
+      route('POST', '/__emulator/meetings/:id/participants/leave', (req) =>
+        participantLeaves('meeting', req),
+      ),
+      route('POST', '/__emulator/webinars/:id/participants/join', (req) =>
+        participantJoins('webinar', req),
+      ),
+      route('POST', '/__emulator/webinars/:id/participants/leave', (req) =>
+        participantLeaves('webinar', req),
+      ),
     ];
   }
 
   async function participantJoins(kind: SessionKind, req: Request): Promise<Reply> {
     const session = sessions.find(kind, req.params.id);
     if (!session) return adminError(`no ${kind} ${req.params.id}`, 404);
-    const body = parseJson(req.body) ?? {};
+    const body = parseJson(req.rawBody) ?? {};
     const name = body.user_name ?? body.name;
     if (typeof name !== 'string' || !name) return adminError('user_name is required');
     let registrantId = '';
@@ -191,7 +183,7 @@ export async function startZoomEmulator(
   async function participantLeaves(kind: SessionKind, req: Request): Promise<Reply> {
     const session = sessions.find(kind, req.params.id);
     if (!session) return adminError(`no ${kind} ${req.params.id}`, 404);
-    const body = parseJson(req.body) ?? {};
+    const body = parseJson(req.rawBody) ?? {};
     const participant = sessions.leave(
       session,
       {
@@ -249,62 +241,47 @@ export async function startZoomEmulator(
     });
   }
 
-  const server: Server = createServer((incoming, res) => {
-    void (async () => {
-      const url = new URL(incoming.url ?? '/', 'http://emulator');
-      const req: Request = {
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: incoming.headers,
-        body: await readBody(incoming),
-        params: {},
-      };
-      const isAdmin = req.path === '/health' || req.path.startsWith('/__emulator/');
-      let reply: Reply;
-      try {
-        reply = isAdmin ? await route(admin, req, notFound) : await apiRequest(req);
-      } catch (err) {
-        reply = { status: 500, body: { code: 500, message: (err as Error).message } };
-      }
-      if (!isAdmin)
-        calls.push({
-          at: new Date().toISOString(),
-          method: req.method,
-          path: req.path,
-          query: url.search,
-          status: reply.status,
-        });
+  // Admin calls pass untouched; OAuth and API calls meet injected faults
+  // first, API calls then need a valid bearer token, and all are recorded.
+  const gate: Middleware = {
+    before(req) {
+      if (isAdmin(req.path)) return undefined;
+      const status = faults.take(req.path, Date.now());
+      if (status !== null) return faultReply(status, retryAfterSeconds);
+      if (req.path.startsWith('/v2/')) return checkBearer(req, tokens, Date.now()) ?? undefined;
+      return undefined;
+    },
+    after(req, reply) {
+      if (isAdmin(req.path)) return;
+      const query = req.query.toString();
+      calls.push({
+        at: new Date().toISOString(),
+        method: req.method,
+        path: req.path,
+        query: query ? `?${query}` : '',
+        status: reply.status,
+      });
       // Keep the latest calls only: a long-running emulator must not grow without bound.
       if (calls.length > MAX_CALLS) calls.splice(0, calls.length - MAX_CALLS);
-      send(res, reply);
-    })();
-  });
-
-  async function apiRequest(req: Request): Promise<Reply> {
-    const fault = faults.take(req.path, Date.now());
-    if (fault) return faultReply(fault.status, fault.retryAfterSeconds);
-    if (req.method === 'POST' && req.path === '/oauth/token')
-      return tokenEndpoint(req, config, tokens, Date.now());
-    if (!req.path.startsWith('/v2/')) return notFound();
-    const unauthorized = checkBearer(req, tokens, Date.now());
-    if (unauthorized) return unauthorized;
-    return route(api, req, notFound);
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://${config.host}:${port}`;
+    },
+  };
+  const running = await listen(
+    createRouter(routes, {
+      middleware: [gate],
+      notFound: (req) =>
+        isAdmin(req.path) ? adminError(`no route ${req.method} ${req.path}`, 404) : notFound(),
+    }),
+    config.port,
+    config.host,
+  );
+  const port = running.port;
+  baseUrl = running.url;
   return {
     url: baseUrl,
     port,
     close: async () => {
       webhooks.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await running.close();
     },
   };
 }
@@ -325,47 +302,43 @@ function sessionRoutes(sessions: Sessions): Route[] {
       return session ? handler(session, req) : notThere(id);
     };
     routes.push(
-      [
-        `POST`,
-        `/v2/users/:userId/${plural}`,
-        (req) => {
-          const body = parseJson(req.body);
-          if (!body) return invalidJson();
-          const invalid = validateSession(body);
-          if (invalid) return invalid;
-          return {
-            status: 201,
-            body: view(sessions.create(kind, req.params.userId, body, new Date())),
-          };
-        },
-      ],
-      [
+      route(`POST`, `/v2/users/:userId/${plural}`, (req) => {
+        const body = parseJson(req.rawBody);
+        if (!body) return invalidJson();
+        const invalid = validateSession(body);
+        if (invalid) return invalid;
+        return {
+          status: 201,
+          body: view(sessions.create(kind, req.params.userId, body, new Date())),
+        };
+      }),
+      route(
         'GET',
         `/v2/${plural}/:id`,
         withSession((session) => ({ status: 200, body: view(session) })),
-      ],
-      [
+      ),
+      route(
         'PATCH',
         `/v2/${plural}/:id`,
         withSession((session, req) => {
-          const body = parseJson(req.body);
+          const body = parseJson(req.rawBody);
           if (!body) return invalidJson();
           const invalid = validateSession(body);
           if (invalid) return invalid;
           sessions.update(session, body);
           return { status: 204 };
         }),
-      ],
-      [
+      ),
+      route(
         'DELETE',
         `/v2/${plural}/:id`,
         withSession((session) => (sessions.delete(session), { status: 204 })),
-      ],
-      [
+      ),
+      route(
         'POST',
         `/v2/${plural}/:id/registrants`,
         withSession((session, req) => {
-          const body = parseJson(req.body);
+          const body = parseJson(req.rawBody);
           if (!body) return invalidJson();
           const errors = [
             ...(typeof body.email === 'string' && /^[^@\s]+@[^@\s]+$/.test(body.email)
@@ -391,8 +364,8 @@ function sessionRoutes(sessions: Sessions): Route[] {
             },
           };
         }),
-      ],
-      [
+      ),
+      route(
         'GET',
         `/v2/${plural}/:id/registrants`,
         withSession((session, req) => {
@@ -406,12 +379,12 @@ function sessionRoutes(sessions: Sessions): Route[] {
           const { items, ...paging } = result;
           return { status: 200, body: { ...paging, registrants: items } };
         }),
-      ],
-      [
+      ),
+      route(
         'PUT',
         `/v2/${plural}/:id/registrants/status`,
         withSession((session, req) => {
-          const body = parseJson(req.body);
+          const body = parseJson(req.rawBody);
           if (!body) return invalidJson();
           if (!['approve', 'cancel', 'deny'].includes(body.action as string))
             return validationFailed([{ field: 'action', message: 'Invalid field.' }]);
@@ -421,27 +394,23 @@ function sessionRoutes(sessions: Sessions): Route[] {
           sessions.setRegistrantStatus(session, body.action as string, who);
           return { status: 204 };
         }),
-      ],
-      [
-        'GET',
-        `/v2/past_${plural}/:uuid/participants`,
-        (req) => {
-          const session = sessions.find(kind, req.params.uuid);
-          if (!session) return notThere(req.params.uuid);
-          const result = page(sessions.participantsOf(session), req.query);
-          if (typeof result === 'string')
-            return validationFailed([{ field: 'page_size', message: result }]);
-          const { items, ...paging } = result;
-          return {
-            status: 200,
-            body: {
-              page_count: Math.ceil(paging.total_records / paging.page_size),
-              ...paging,
-              participants: items,
-            },
-          };
-        },
-      ],
+      ),
+      route('GET', `/v2/past_${plural}/:uuid/participants`, (req) => {
+        const session = sessions.find(kind, decodeAgain(req.params.uuid));
+        if (!session) return notThere(req.params.uuid);
+        const result = page(sessions.participantsOf(session), req.query);
+        if (typeof result === 'string')
+          return validationFailed([{ field: 'page_size', message: result }]);
+        const { items, ...paging } = result;
+        return {
+          status: 200,
+          body: {
+            page_count: Math.ceil(paging.total_records / paging.page_size),
+            ...paging,
+            participants: items,
+          },
+        };
+      }),
     );
   }
   return routes;
@@ -470,12 +439,6 @@ function validateSession(body: Record<string, unknown>): Reply | null {
   if (body.settings !== undefined && (typeof body.settings !== 'object' || body.settings === null))
     errors.push({ field: 'settings', message: 'Invalid field.' });
   return errors.length ? validationFailed(errors) : null;
-}
-
-async function route(routes: Route[], req: Request, fallback: () => Reply): Promise<Reply> {
-  const found = matchRoute(routes, req.method, req.path);
-  if (!found) return fallback();
-  return found.handler({ ...req, params: found.params });
 }
 
 function faultReply(status: number, retryAfterSeconds = 1): Reply {
@@ -520,13 +483,28 @@ const validationFailed = (errors: { field: string; message: string }[]): Reply =
   body: { code: 300, message: 'Validation Failed.', errors },
 });
 /** The admin API's own errors are problem+json (RFC 9457), like the platform's. */
-const adminError = (detail: string, status = 400): Reply => ({
-  status,
-  headers: { 'content-type': 'application/problem+json' },
-  body: {
-    type: 'about:blank',
-    title: status === 404 ? 'Not Found' : status === 409 ? 'Conflict' : 'Bad Request',
-    status,
-    detail,
-  },
-});
+const adminError = (detail: string, status = 400): Reply => problem(status, detail);
+
+const isAdmin = (path: string) => path === '/health' || path.startsWith('/__emulator/');
+
+/** A JSON object body; {} when empty, null when it is not a JSON object. */
+function parseJson(body: Buffer): Record<string, unknown> | null {
+  if (body.length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Zoom asks for UUIDs that begin with `/` or contain `//` to be encoded twice: the router undid one. */
+function decodeAgain(value: string): string {
+  try {
+    return /%[0-9A-Fa-f]{2}/.test(value) ? decodeURIComponent(value) : value;
+  } catch {
+    return value;
+  }
+}
