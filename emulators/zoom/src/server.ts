@@ -1,8 +1,8 @@
 // The Zoom emulator's HTTP server: Zoom's OAuth token endpoint and the API v2
 // routes our adapters use (meetings, webinars, registrants, past
 // participants), plus an admin API under /__emulator for tests (faults, calls
-// received, reset, participants joining and leaving, webhooks). The routing
-// tables below are the whole surface, one line per route.
+// received, reset, participants joining and leaving, webhooks). The route
+// lists below (adminRoutes, sessionRoutes) are the whole surface.
 import { randomBytes, createHmac } from 'node:crypto';
 import {
   createRouter,
@@ -46,7 +46,7 @@ export async function startZoomEmulator(
   const tokens = new TokenStore();
   const sessions = new Sessions(() => baseUrl);
   const faults = new FaultInjector();
-  /** Retry-After (seconds) of injected 429s: the latest fault that said. */
+  /** Retry-After (seconds) of injected 429s: the latest fault that gave one, else 1. */
   let retryAfterSeconds = 1;
   const webhooks = new WebhookSender(() => config.webhookRetryDelaysMs, config.webhookTimeoutMs);
   let calls: Call[] = [];
