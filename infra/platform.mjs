@@ -54,6 +54,13 @@ const services = [
     portVariable: 'HUBSPOT_EMULATOR_PORT',
     defaultPort: 4030,
   }),
+  // Keeps its webhook signing keys in .data/emulators/gohighlevel (public key: webhook-public-key.pem).
+  nodeService({
+    name: 'gohighlevel-emulator',
+    entry: 'emulators/gohighlevel/src/main.ts',
+    portVariable: 'GHL_EMULATOR_PORT',
+    defaultPort: 4040,
+  }),
   nodeService({
     name: 'contacts',
     entry: 'services/contacts/src/main.ts',
