@@ -75,6 +75,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { loadPlatformConfig, PlatformNotRunningError } from '@engagement/config';
+import { loadServiceTokenKey, signServiceToken } from '@engagement/service-auth';
 
 // ---------------------------------------------------------------- settings
 
@@ -1024,7 +1025,17 @@ async function main(): Promise<void> {
       baseUrl: contacts.baseUrl,
       createPath: '/contacts',
       getPath: (id) => `/contacts/${id}`,
-      headers: json,
+      // Called directly, the service still wants the token the gateway would have signed.
+      headers: {
+        ...json,
+        authorization: `Bearer ${signServiceToken(loadServiceTokenKey(), {
+          subject: 'service:bench',
+          scopes: ['read', 'write'],
+          audience: 'contacts',
+          requestId: 'bench',
+          ttlSeconds: 24 * 3600,
+        })}`,
+      },
       processes: [contacts],
       projected: true,
       ids: [],

@@ -66,6 +66,8 @@ const services = [
     entry: 'services/contacts/src/main.ts',
     portVariable: 'CONTACTS_PORT',
     defaultPort: 3101,
+    // The service tokens it accepts are addressed to this name (@engagement/service-auth).
+    audience: 'contacts',
   }),
   nodeService({
     name: 'api-gateway',
@@ -125,6 +127,12 @@ async function start() {
     await service.start(env);
   }
 
+  // The platform's own services, for tools and tests that call them (not the emulators).
+  updateState({
+    services: services
+      .filter((service) => service.audience)
+      .map((service) => ({ name: service.name, url: service.url(), audience: service.audience })),
+  });
   say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s:`);
   say(`  PostgreSQL (${pg.mode}): ${redactUrl(pg.databaseUrl)}`);
   say(`  Kafka (${kafka.mode}): ${kafka.brokers}`);

@@ -22,8 +22,12 @@ const LOG_DIR = path.join(DATA_DIR, 'logs');
 const PID_DIR = path.join(DATA_DIR, 'services');
 const START_TIMEOUT_MS = Number(process.env.SERVICE_START_TIMEOUT_MS || 90_000);
 
-/** A service: its name, TypeScript entry, and the port variable it listens on. */
-export function nodeService({ name, entry, portVariable, defaultPort }) {
+/**
+ * A service: its name, TypeScript entry, and the port variable it listens on;
+ * `audience` for the platform's own services: the name service tokens for it
+ * are addressed to.
+ */
+export function nodeService({ name, entry, portVariable, defaultPort, audience }) {
   const pidFile = path.join(PID_DIR, `${name}.pid`);
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const port = () => Number(process.env[portVariable] || defaultPort);
@@ -32,6 +36,7 @@ export function nodeService({ name, entry, portVariable, defaultPort }) {
 
   return {
     name,
+    audience,
     url,
     async start(env) {
       const running = runningPid(pidFile);

@@ -2,7 +2,7 @@
 // their own schemas, Kafka topic, ports and keys, so an e2e test file never
 // shares state with another test or with a running platform. Stops them and
 // drops what they created at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -18,11 +18,15 @@ export interface PlatformUnderTest {
   gatewaySchema: string;
   contactsTopic: string;
   masterKeys: string;
+  /** PLATFORM_TOKEN_SECRET of these processes: tests sign their own service tokens with it. */
+  tokenKey: Buffer;
   databaseUrl: string;
   kafkaBrokers: string[];
   pool: Pool;
   /** Everything the processes printed, for failure messages. */
   logs(): string;
+  /** Runs an operators' tool (tools/ops/src/<tool>) against these processes' schemas and keys. */
+  runTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>;
   stop(): Promise<void>;
 }
 
@@ -37,9 +41,15 @@ export async function startPlatformUnderTest(): Promise<PlatformUnderTest> {
   const contactsTopic = `contacts-e2e-${suffix}`;
   const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
   const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
+  const tokenKey = randomBytes(32);
   const [contactsPort, gatewayPort] = [await freePort(), await freePort()];
   const output: string[] = [];
-  const base = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafkaBrokers.join(',') };
+  const base = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    PLATFORM_TOKEN_SECRET: tokenKey.toString('base64'),
+  };
 
   const contacts = startService('contacts', output, {
     ...base,
@@ -83,10 +93,28 @@ export async function startPlatformUnderTest(): Promise<PlatformUnderTest> {
     gatewaySchema,
     contactsTopic,
     masterKeys,
+    tokenKey,
     databaseUrl,
     kafkaBrokers,
     pool,
     logs: () => output.join(''),
+    runTool: (tool, args, env = {}) =>
+      spawnSync(
+        join(root, 'node_modules', '.bin', 'node'),
+        ['-r', '@swc-node/register', join(root, 'tools', 'ops', 'src', tool), ...args],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: {
+            ...base,
+            SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'),
+            CONTACTS_SCHEMA: contactsSchema,
+            EVENT_STORE_SCHEMA: eventStoreSchema,
+            CONTACTS_MASTER_KEYS: masterKeys,
+            ...env,
+          },
+        },
+      ),
     stop,
   };
 }

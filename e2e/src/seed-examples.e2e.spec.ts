@@ -2,10 +2,7 @@
 // contacts service running as processes: the rows they leave in the seed's
 // tables, and the events they put on the contacts Kafka topic, read back by
 // a separate consumer.
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { findWorkspaceRoot } from '@engagement/config';
 import { fromWireEvent, type RecordedEvent } from '@engagement/event-store';
 import { KafkajsBus, silentLogger, type ConsumerHandle } from '@engagement/bus';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
@@ -215,25 +212,7 @@ describe('the seed API examples through the gateway', () => {
   });
 
   it("leaves a read model that the operators' replay rebuilds identically, and a history they can read", () => {
-    const root = findWorkspaceRoot();
-    const run = (tool: string, args: string[]) =>
-      spawnSync(
-        join(root, 'node_modules', '.bin', 'node'),
-        ['-r', '@swc-node/register', join(root, 'tools', 'ops', 'src', tool), ...args],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'),
-            DATABASE_URL: platform.databaseUrl,
-            KAFKA_BROKERS: platform.kafkaBrokers.join(','),
-            CONTACTS_SCHEMA: platform.contactsSchema,
-            EVENT_STORE_SCHEMA: platform.eventStoreSchema,
-            CONTACTS_MASTER_KEYS: platform.masterKeys,
-          },
-        },
-      );
+    const run = (tool: string, args: string[]) => platform.runTool(tool, args);
     const audit = run('projections.main.ts', ['audit', 'contacts-read-model']);
     expect(audit.stdout).toContain('audit contacts-read-model: identical');
     expect(audit.status).toBe(0);

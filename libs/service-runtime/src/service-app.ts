@@ -3,9 +3,13 @@
 // paths), the problem+json filter, the pipes that refuse unknown fields and
 // validate DTOs (422 per field), and the OpenAPI document generated from the
 // controllers and DTOs, served at GET /openapi.json (the gateway merges
-// them). /health and /ready come with serviceModule().
+// them). /health and /ready come with serviceModule(). Every other route
+// needs a service token addressed to the service, with the route's scope
+// (ServiceAuthGuard of @engagement/service-auth): the gateway's, or another
+// service's own.
 import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
+import { ServiceAuthGuard } from '@engagement/service-auth';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import {
   createValidationPipe,
@@ -25,6 +29,8 @@ export interface ServiceAppOptions {
   module: DynamicModule | Type<unknown>;
   log: Log;
   openApi: { title: string; description: string };
+  /** Who may call: tokens addressed to `audience`, verified with `key` (ServiceConfig's name and serviceTokenKey). */
+  auth: { audience: string; key: Buffer };
   /** Body parsers for particular paths, before the JSON one (e.g. a large CSV upload). */
   configure?(app: INestApplication): void;
 }
@@ -37,6 +43,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
   app.use(json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   options.configure?.(app);
   app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalGuards(
+    new ServiceAuthGuard(options.auth.key, options.auth.audience, app.get(Reflector)),
+  );
   app.useGlobalPipes(new UnknownFieldsPipe(), createValidationPipe());
 
   const document = openApiDocument(app, options.openApi);

@@ -3,8 +3,13 @@
 // service's own config.ts uses for the rest. Tests build a config directly,
 // with their own schema and topic names, so test files run side by side.
 import { loadPlatformConfig } from '@engagement/config';
+import { loadServiceTokenKey } from '@engagement/service-auth';
 
 export interface ServiceConfig {
+  /** The service's name: service tokens for it are addressed to it ('contacts', 'connector-hubspot'). */
+  name: string;
+  /** The key service tokens are verified and signed with (PLATFORM_TOKEN_SECRET; generated in development). */
+  serviceTokenKey: Buffer;
   port: number;
   host: string;
   databaseUrl: string;
@@ -26,6 +31,8 @@ export interface ServiceConfigDefaults {
   /** Prefix of the service's variables: 'CONTACTS' reads CONTACTS_PORT, CONTACTS_SCHEMA, ... */
   prefix: string;
   port: number;
+  /** The service's name, as service tokens address it; default: the schema with - for _. */
+  name?: string;
   /** Default schema and topic: the service's name ('contacts', 'events'). */
   schema: string;
   topic: string;
@@ -75,6 +82,8 @@ export function loadServiceConfig(
   const platform = loadPlatformConfig(env);
   const name = (suffix: string) => `${defaults.prefix}_${suffix}`;
   return {
+    name: defaults.name ?? defaults.schema.replace(/_/g, '-'),
+    serviceTokenKey: loadServiceTokenKey(env),
     port: portNumber(env[name('PORT')], defaults.port, name('PORT')),
     host: env[name('HOST')] ?? '127.0.0.1',
     databaseUrl: platform.databaseUrl,

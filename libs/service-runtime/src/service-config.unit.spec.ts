@@ -9,6 +9,7 @@ describe('service config', () => {
       { ...platform, EVENTS_TOPIC_PARTITIONS: '3', EVENTS_RELAY: 'off' },
     );
     expect(config).toMatchObject({
+      name: 'events',
       port: 3102,
       host: '127.0.0.1',
       databaseUrl: 'postgres://db/x',
@@ -19,6 +20,26 @@ describe('service config', () => {
       topic: 'events',
       topicPartitions: 3,
     });
+  });
+
+  it('names the service as service tokens address it, and fails closed without a token key', () => {
+    const connector = loadServiceConfig(
+      {
+        prefix: 'CONNECTOR_HUBSPOT',
+        port: 3104,
+        schema: 'connector_hubspot',
+        topic: 'crm.hubspot',
+      },
+      { ...platform, PLATFORM_TOKEN_SECRET: Buffer.alloc(32, 7).toString('base64') },
+    );
+    expect(connector.name).toBe('connector-hubspot');
+    expect(connector.serviceTokenKey.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(() =>
+      loadServiceConfig(
+        { prefix: 'EVENTS', port: 3102, schema: 'events', topic: 'events' },
+        { ...platform, NODE_ENV: 'production' },
+      ),
+    ).toThrow('PLATFORM_TOKEN_SECRET must be set');
   });
 
   it('refuses values that would break the service later', () => {

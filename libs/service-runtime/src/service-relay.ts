@@ -6,12 +6,7 @@
 // Kafka may be down when the service starts: the relay then waits for it in
 // the background and the service takes writes meanwhile (they wait in the
 // event store).
-import {
-  PostgresRelayCheckpoints,
-  startRelay,
-  type Bus,
-  type Relay,
-} from '@engagement/bus';
+import { PostgresRelayCheckpoints, startRelay, type Bus, type Relay } from '@engagement/bus';
 import type { EventStore } from '@engagement/event-store';
 import type { Pool } from 'pg';
 import type { Log } from './log';

@@ -67,7 +67,9 @@ export class ServiceRuntime {
     options: ServiceRuntimeOptions = {},
   ): Promise<ServiceRuntime> {
     const pool = new Pool({ connectionString: config.databaseUrl, max: options.poolSize ?? 30 });
-    pool.on('error', (error) => log.warn('idle database connection lost', { error: error.message }));
+    pool.on('error', (error) =>
+      log.warn('idle database connection lost', { error: error.message }),
+    );
     try {
       const eventStore = await createEventStore({
         databaseUrl: config.databaseUrl,

@@ -2,6 +2,7 @@
 // value has a default that works on a developer machine; a malformed value
 // stops the process with a message naming the variable.
 import { loadPlatformConfig } from '@engagement/config';
+import { loadServiceTokenKey } from '@engagement/service-auth';
 
 export interface GatewayConfig {
   port: number;
@@ -25,6 +26,8 @@ export interface GatewayConfig {
   /** Largest request body forwarded, e.g. '1mb'; imports have their own limit. */
   bodyLimit: string;
   importBodyLimit: string;
+  /** The key service tokens are signed with (PLATFORM_TOKEN_SECRET; generated in development). */
+  serviceTokenKey: Buffer;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -51,6 +54,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 100),
     bodyLimit: size(env, 'GATEWAY_BODY_LIMIT', '1mb'),
     importBodyLimit: size(env, 'GATEWAY_IMPORT_BODY_LIMIT', '50mb'),
+    serviceTokenKey: loadServiceTokenKey(env),
   };
 }
 

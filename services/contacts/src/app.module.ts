@@ -13,6 +13,7 @@ import { ContactsQueryController } from './contacts/contacts-query.controller';
 import { ContactsController } from './contacts/contacts.controller';
 import { CreateContactHandler } from './contacts/create-contact.handler';
 import { UpdateContactHandler } from './contacts/update-contact.handler';
+import { DataKeyStore } from './personal-data/data-keys';
 import { EraseContactHandler } from './personal-data/erase-contact.handler';
 import { PersonalDataController } from './personal-data/personal-data.controller';
 import type { ContactsRuntime } from './runtime';
@@ -46,6 +47,7 @@ export class ContactsAppModule {
         { provide: EraseContactHandler, useValue: runtime.eraseContact },
         { provide: TagsHandler, useValue: runtime.tags },
         { provide: ImportJobs, useValue: runtime.importJobs },
+        { provide: DataKeyStore, useValue: runtime.keys },
       ],
     });
   }

@@ -15,6 +15,7 @@ export function createContactsApp(runtime: ContactsRuntime): Promise<INestApplic
   return createServiceApp({
     module: ContactsAppModule.forRuntime(runtime),
     log: runtime.log,
+    auth: { audience: runtime.config.name, key: runtime.config.serviceTokenKey },
     openApi: {
       title: 'Contacts service',
       description:

@@ -3,13 +3,23 @@
 // CONTACTS_RELAY, CONTACTS_TOPIC, ...) and its own. Tests build a
 // ContactsConfig directly, with their own schema names, so that test files
 // can run side by side against one database.
+import { isDevelopment, loadSecret } from '@engagement/service-auth';
 import { loadServiceConfig, type ServiceConfig } from '@engagement/service-runtime';
 
 export interface ContactsConfig extends ServiceConfig {
   /** CONTACTS_MASTER_KEYS, as given: "keyId:base64[,older...]"; undefined when unset. */
   masterKeys: string | undefined;
-  /** development (the default) or production: production refuses to invent a master key. */
+  /**
+   * development (NODE_ENV unset, development or test) or production (any
+   * other NODE_ENV): production refuses to invent a master key.
+   */
   environment: 'development' | 'production';
+  /**
+   * CONTACTS_EMAIL_HASH_KEY: the secret email reservation stream ids are
+   * keyed with (HMAC), so that reading the event store cannot tell whether
+   * an address was ever a contact. Generated in development.
+   */
+  emailHashKey: Buffer;
   /** CONTACTS_LEAD_SCORING_RULES: inline JSON or the path of a JSON file; undefined: the defaults. */
   leadScoringRules: string | undefined;
   /** Whether this process processes bulk import jobs in the background. */
@@ -23,7 +33,15 @@ export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): Contac
       env,
     ),
     masterKeys: env.CONTACTS_MASTER_KEYS || undefined,
-    environment: env.NODE_ENV === 'production' ? 'production' : 'development',
+    environment: isDevelopment(env) ? 'development' : 'production',
+    emailHashKey: loadSecret(
+      {
+        variable: 'CONTACTS_EMAIL_HASH_KEY',
+        purpose: 'email reservation ids are keyed hashes of the address',
+        developmentFile: 'contacts-email-hash.key',
+      },
+      env,
+    ),
     leadScoringRules: env.CONTACTS_LEAD_SCORING_RULES || undefined,
     importWorkerEnabled: env.CONTACTS_IMPORT_WORKER !== 'off',
   };

@@ -95,7 +95,7 @@ export async function startContactsRuntime(
   const readModel: ReadModelSource = { db: pool, schema: config.schema };
 
   const contacts = new ContactStreams(contactStore);
-  const emails = new EmailReservations(contacts, keys);
+  const emails = new EmailReservations(contacts, keys, config.emailHashKey);
   const tags = new TagsHandler(contactStore);
   const tagResolver = new TagResolver(tags);
   const createContact = new CreateContactHandler(contacts, emails, tagResolver);

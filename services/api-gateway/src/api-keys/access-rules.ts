@@ -8,12 +8,15 @@ import type { Scope } from './api-key';
 const PUBLIC_ROOTS = new Set(['health', 'ready', 'openapi.json', 'docs']);
 
 /**
- * Paths that need admin whatever the method, as canonical segments
- * (decoded, lower-cased); `*` matches any one segment, a final `**` any rest.
+ * Paths that need a scope of their own whatever the method, as canonical
+ * segments (decoded, lower-cased); `*` matches any one segment, a final `**`
+ * any rest. The owning service checks the same scopes again.
  */
-const ADMIN_PATHS: string[][] = [
-  ['api', 'api-keys', '**'],
-  ['api', 'contacts', '*', 'erase'],
+const SCOPED_PATHS: { path: string[]; scope: Scope }[] = [
+  { path: ['api', 'api-keys', '**'], scope: 'admin' },
+  { path: ['api', 'contacts', '*', 'erase'], scope: 'pii:erase' },
+  { path: ['api', 'contacts', '*', 'export'], scope: 'pii:read' },
+  { path: ['api', 'contacts', '*', 'history'], scope: 'pii:read' },
 ];
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -21,7 +24,8 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 export function requiredScope(method: string, path: RequestPath): Scope | 'public' {
   const { canonical } = path;
   if (canonical.length > 0 && PUBLIC_ROOTS.has(canonical[0]!)) return 'public';
-  if (ADMIN_PATHS.some((pattern) => matches(pattern, canonical))) return 'admin';
+  const scoped = SCOPED_PATHS.find(({ path: pattern }) => matches(pattern, canonical));
+  if (scoped) return scoped.scope;
   return READ_METHODS.has(method) ? 'read' : 'write';
 }
 

@@ -12,14 +12,16 @@ describe('requiredScope', () => {
       expect(scope(method, '/api/contacts/1')).toBe('write');
   });
 
-  it('key management and contact erasure need admin, however the path is spelled', () => {
+  it('key management needs admin, personal data its pii scopes, however the path is spelled', () => {
     expect(scope('GET', '/api/api-keys')).toBe('admin');
     expect(scope('DELETE', '/api/api-keys/7')).toBe('admin');
     expect(scope('GET', '/API/Api-Keys/')).toBe('admin');
-    expect(scope('POST', '/api/contacts/1/erase')).toBe('admin');
-    expect(scope('POST', '/api/contacts/1/ERASE/')).toBe('admin');
-    expect(scope('POST', '/api//contacts/1/%65rase')).toBe('admin');
-    expect(scope('POST', '/api/contacts/1/export')).toBe('write');
+    expect(scope('POST', '/api/contacts/1/erase')).toBe('pii:erase');
+    expect(scope('POST', '/api/contacts/1/ERASE/')).toBe('pii:erase');
+    expect(scope('POST', '/api//contacts/1/%65rase')).toBe('pii:erase');
+    expect(scope('GET', '/api/contacts/1/export')).toBe('pii:read');
+    expect(scope('GET', '/api/contacts/1/history')).toBe('pii:read');
+    expect(scope('GET', '/api/contacts/1/activities')).toBe('read');
   });
 
   it('probes and docs are public; anything else needs a key', () => {

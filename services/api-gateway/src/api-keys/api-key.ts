@@ -2,8 +2,9 @@
 // scopes allow. Pure functions, no I/O.
 import { createHash, randomBytes } from 'node:crypto';
 
-export const SCOPES = ['read', 'write', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+import { hasScope, SCOPES, type Scope } from '@engagement/service-auth';
+
+export { SCOPES, type Scope };
 
 /** `eng_` and 32 random bytes in base64url (43 characters): 256 bits of entropy. */
 export function generateApiKey(): string {
@@ -48,11 +49,9 @@ export function checkBootstrapKey(key: string): void {
   }
 }
 
-/** Scopes form a ladder: admin implies write, write implies read. */
-const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
-
+/** admin implies every scope, write implies read; pii:read and pii:erase are granted on their own. */
 export function allows(granted: readonly Scope[], required: Scope): boolean {
-  return granted.some((scope) => RANK[scope] >= RANK[required]);
+  return hasScope(granted, required);
 }
 
 export function parseScopes(text: string): Scope[] | null {

@@ -158,6 +158,10 @@ describe('API keys', () => {
       expect((await post(write)).status).toBe(201);
       expect((await call('/api/api-keys', { headers: bearer(write) })).status).toBe(403);
       expect((await post(write, '/api/contacts/c1/erase')).status).toBe(403);
+      expect((await call('/api/contacts/c1/export', { headers: bearer(write) })).status).toBe(403);
+      const eraser = (await gateway.createKey(['pii:erase'])).key;
+      expect((await post(eraser, '/api/contacts/c1/erase')).status).toBe(200);
+      expect((await call('/api/contacts/c1/export', { headers: bearer(eraser) })).status).toBe(403);
 
       expect((await call('/api/contacts', { headers: bearer(admin) })).status).toBe(200);
       expect((await post(admin)).status).toBe(201);

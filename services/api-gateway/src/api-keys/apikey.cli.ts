@@ -13,7 +13,7 @@ import { parseScopes } from './api-key';
 import { ApiKeyStore } from './api-key.store';
 
 const USAGE = `usage:
-  apikey create --scopes read,write[,admin] [--name <name>]
+  apikey create --scopes read,write[,admin,pii:read,pii:erase] [--name <name>]
   apikey list
   apikey revoke <id>`;
 
@@ -37,7 +37,7 @@ export async function runApiKeyCli(
     const name = options?.name ?? 'cli';
     if (!options || !scopes || name.length < 1 || name.length > 100) {
       err(
-        'create needs --scopes with one or more of read, write, admin; --name is 1 to 100 characters',
+        'create needs --scopes with one or more of read, write, admin, pii:read, pii:erase; --name is 1 to 100 characters',
       );
       err(USAGE);
       return 2;

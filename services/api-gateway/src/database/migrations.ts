@@ -46,6 +46,17 @@ function migrations(s: string): { version: number; sql: string }[] {
         CREATE INDEX idempotency_keys_expires_at ON ${s}.idempotency_keys (expires_at);
       `,
     },
+    {
+      // Personal data gets scopes of its own (export and history: pii:read; erase: pii:erase).
+      version: 2,
+      sql: `
+        ALTER TABLE ${s}.api_keys DROP CONSTRAINT api_keys_scopes_check;
+        ALTER TABLE ${s}.api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
+          cardinality(scopes) > 0
+          AND scopes <@ ARRAY['read', 'write', 'admin', 'pii:read', 'pii:erase']
+        );
+      `,
+    },
   ];
 }
 

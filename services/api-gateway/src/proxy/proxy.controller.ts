@@ -67,7 +67,8 @@ export class ProxyController {
         method: request.method,
         headers: request.headers,
         body,
-        actor: caller.apiKeyId,
+        apiKeyId: caller.apiKeyId,
+        scopes: caller.scopes,
         correlationId: request.correlationId,
         clientAddress: request.socket.remoteAddress,
       });

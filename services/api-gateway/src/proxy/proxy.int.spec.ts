@@ -1,3 +1,4 @@
+import { verifyServiceToken } from '@engagement/service-auth';
 import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import {
@@ -64,12 +65,24 @@ describe('proxy', () => {
     expect(received.url).toBe('/contacts?source=test&x=%20y');
     expect(received.body.toString()).toBe(body);
     expect(received.headers['content-type']).toBe('application/json');
-    expect(received.headers['x-actor']).toBe(writer.id);
+    // Who asks travels only as a token signed for the upstream: the client's x-actor stays behind.
+    expect(received.headers['x-actor']).toBeUndefined();
+    const token = /^Bearer (.+)$/.exec(received.headers.authorization ?? '')?.[1] ?? '';
+    const claims = verifyServiceToken(gateway.config.serviceTokenKey, token, 'contacts');
+    expect(claims).toMatchObject({
+      subject: `apikey:${writer.id}`,
+      actor: writer.id,
+      scopes: ['write'],
+      requestId: 'corr-123',
+    });
+    expect(() => verifyServiceToken(gateway.config.serviceTokenKey, token, 'events')).toThrow(
+      'token is not for events',
+    );
     expect(received.headers['x-correlation-id']).toBe('corr-123');
     expect(received.headers.traceparent).toBe(
       '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     );
-    expect(received.headers.authorization).toBeUndefined();
+    expect(received.headers.authorization).not.toContain(writer.key);
     expect(received.headers.cookie).toBeUndefined();
   });
 

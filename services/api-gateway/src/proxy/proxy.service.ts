@@ -1,9 +1,11 @@
 // Sends one request to an upstream service and brings its answer back.
 // What goes up: method, path, query, body, content-type and a few
 // conditional/content-negotiation headers the client chose, plus who is
-// asking (x-actor), which request this is (x-correlation-id) and the trace
-// (traceparent). What never goes up: Authorization, cookies, and any
-// x-actor the client tried to set itself. Upstream answers, errors included,
+// asking as a service token signed for that upstream (Authorization: Bearer,
+// carrying the API key id, its scopes and the request id; see
+// @engagement/service-auth), which request this is (x-correlation-id) and
+// the trace (traceparent). What never goes up: the client's own
+// Authorization, cookies, or any other header the client set. Upstream answers, errors included,
 // come back with their status and body unchanged; an upstream that cannot
 // be reached is a 502, one that does not answer in time a 504.
 //
@@ -14,6 +16,7 @@
 // uncompressed; one that compresses regardless is decoded here, as fetch did.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { problem, ProblemError } from '@engagement/http';
+import { signServiceToken } from '@engagement/service-auth';
 import { randomFillSync } from 'node:crypto';
 import {
   Agent as HttpAgent,
@@ -91,7 +94,9 @@ export interface ForwardRequest {
   method: string;
   headers: IncomingHttpHeaders;
   body: Buffer | undefined;
-  actor: string;
+  /** The caller's API key id: the token's subject and the actor of what it causes. */
+  apiKeyId: string;
+  scopes: readonly string[];
   correlationId: string;
   clientAddress: string | undefined;
 }
@@ -145,7 +150,13 @@ export class ProxyService implements OnApplicationShutdown {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    headers['x-actor'] = request.actor;
+    headers.authorization = `Bearer ${signServiceToken(this.config.serviceTokenKey, {
+      subject: `apikey:${request.apiKeyId}`,
+      actor: request.apiKeyId,
+      scopes: request.scopes,
+      audience: request.upstream,
+      requestId: request.correlationId,
+    })}`;
     headers['x-correlation-id'] = request.correlationId;
     headers.traceparent = traceparentFor(request.headers.traceparent);
     if (request.clientAddress) headers['x-forwarded-for'] = request.clientAddress;

@@ -152,6 +152,7 @@ export async function startGateway(
     rateLimitBurst: 1_000,
     bodyLimit: '1mb',
     importBodyLimit: '50mb',
+    serviceTokenKey: randomBytes(32),
     ...overrides,
   };
   const app = await createGatewayApp(config, { logLevels });

@@ -15,6 +15,7 @@ import {
 } from '@engagement/contracts';
 import { NotFoundError, RuleViolationError } from '@engagement/decider';
 import { toWireEvent, type EventStore } from '@engagement/event-store';
+import { RequireScopes } from '@engagement/service-auth';
 import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
 import {
   getContact,
@@ -178,6 +179,7 @@ export class ContactsQueryController {
   }
 
   @Get(':id/history')
+  @RequireScopes('pii:read')
   @ApiOperation({
     summary: "The contact's events with their metadata, personal fields decrypted (for audits)",
   })

@@ -286,14 +286,13 @@ describe('reads', () => {
     const email = uniqueEmail();
     const { id } = await create({ email, firstName: 'Hist' });
     const history = await t.request('GET', `/contacts/${id}/history`, undefined, {
-      'x-actor': 'key-123',
       'x-correlation-id': 'corr-1',
     });
     expect(history.status).toBe(200);
     expect(history.body.events[0]).toMatchObject({
       type: 'ContactCreated',
       data: { email, firstName: 'Hist' },
-      metadata: { actor: 'anonymous', occurredAt: expect.any(String) },
+      metadata: { actor: 'test', occurredAt: expect.any(String) },
     });
   });
 
@@ -323,13 +322,15 @@ describe('reads', () => {
     expect((await t.request('GET', '/ready')).status).toBe(200);
   });
 
-  it('carries the gateway headers into the event metadata', async () => {
+  it('carries the verified caller and the gateway headers into the event metadata', async () => {
     const response = await t.request(
       'POST',
       '/contacts',
       { email: uniqueEmail() },
       {
-        'x-actor': 'apikey:abc',
+        authorization: t.tokenFor({ actor: 'apikey:abc', scopes: ['write'] }),
+        // A plain header never names the actor: only the signed token does.
+        'x-actor': 'someone-else',
         'x-correlation-id': 'corr-42',
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       },

@@ -2,7 +2,7 @@
 // reserving an email and writing the contact must not leave the address
 // stuck, and taking a reservation over must never give one address to two
 // contacts.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { toNewEvent } from '@engagement/decider';
 import { startTestApp, uniqueEmail, type TestApp } from '../shared/test-app.testing';
 import { emailReservationStreamId } from './email-reservation';
@@ -28,7 +28,7 @@ async function danglingReservation(email: string, ageMs: number): Promise<string
   };
   const event = { type: 'KeyReserved', data: { holderId } };
   await t.runtime.eventStore.appendToStream(
-    emailReservationStreamId(email),
+    emailReservationStreamId(email, t.runtime.config.emailHashKey),
     [toNewEvent(event, context, { schemaVersionOf: () => 1 })],
     { expectedRevision: 'no_stream' },
   );
@@ -36,14 +36,18 @@ async function danglingReservation(email: string, ageMs: number): Promise<string
 }
 
 describe('email reservations', () => {
-  it('name their stream by a hash: no address in any stream id', async () => {
+  it('name their stream by a keyed hash: no address in any stream id, none testable without the key', async () => {
     const email = uniqueEmail('hashed');
     await t.request('POST', '/contacts', { email });
     const streams = (await t.storedEvents('email-reservation-')).map((e) => e.stream_id);
     expect(streams.some((id) => id.includes(email) || id.includes(email.split('@')[0]))).toBe(
       false,
     );
-    expect(streams).toContain(emailReservationStreamId(email));
+    expect(streams).toContain(emailReservationStreamId(email, t.runtime.config.emailHashKey));
+    // Someone who reads the store but lacks the key hashes the address in vain.
+    const plain = `email-reservation-${createHash('sha256').update(email).digest('hex')}`;
+    expect(streams).not.toContain(plain);
+    expect(streams).not.toContain(emailReservationStreamId(email, randomBytes(32)));
   });
 
   it('a create after a crashed create completes that contact instead of being stuck', async () => {
@@ -125,7 +129,7 @@ describe('email reservations', () => {
       traceparent: null,
     };
     await t.runtime.eventStore.appendToStream(
-      emailReservationStreamId(email),
+      emailReservationStreamId(email, t.runtime.config.emailHashKey),
       [
         toNewEvent({ type: 'KeyReserved', data: { holderId: holder.id } }, context, {
           schemaVersionOf: () => 1,

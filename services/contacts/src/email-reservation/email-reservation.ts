@@ -1,8 +1,9 @@
 // "An email belongs to one contact", enforced at write time with the
 // reservation pattern of shared/reservations.ts: one stream per normalised
-// address, email-reservation-<sha256 hex of the address> (a hash, so that no
-// stream id carries personal data), whose last event names the contact that
-// holds the address.
+// address, email-reservation-<HMAC-SHA256 hex of the address> (a keyed hash,
+// CONTACTS_EMAIL_HASH_KEY: no stream id carries personal data, and whoever
+// reads the event store without the key cannot test whether an address was
+// ever a contact), whose last event names the contact that holds the address.
 //
 // - Create: reserve for the new contact id, then append its ContactCreated.
 //   A reservation whose contact stream does not exist (a create in flight, or
@@ -16,7 +17,7 @@
 //   ContactErased (and its data key destroyed), so the crashed create can
 //   never be completed later.
 // - Erasure releases the address; an erased holder loses it at once anyway.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { schemaVersionOf } from '@engagement/contracts';
 import { toNewEvent, type CommandContext } from '@engagement/decider';
 import { WrongExpectedRevisionError } from '@engagement/event-store';
@@ -31,14 +32,15 @@ import {
 } from '../shared/reservations';
 
 /** Expects a normalised address (domain/email.ts normaliseEmail). */
-export function emailReservationStreamId(email: string): string {
-  return `email-reservation-${createHash('sha256').update(email, 'utf8').digest('hex')}`;
+export function emailReservationStreamId(email: string, hashKey: Buffer): string {
+  return `email-reservation-${createHmac('sha256', hashKey).update(email, 'utf8').digest('hex')}`;
 }
 
 export class EmailReservations {
   constructor(
     private readonly contacts: ContactStreams,
     private readonly keys: DataKeyStore,
+    private readonly hashKey: Buffer,
   ) {}
 
   /** Where the holder's own stream stands with respect to this email. */
@@ -68,7 +70,12 @@ export class EmailReservations {
   }
 
   async release(email: string, contactId: string, context: CommandContext): Promise<void> {
-    await release(this.contacts.store, emailReservationStreamId(email), contactId, context);
+    await release(
+      this.contacts.store,
+      emailReservationStreamId(email, this.hashKey),
+      contactId,
+      context,
+    );
   }
 
   private reserve(
@@ -83,7 +90,7 @@ export class EmailReservations {
     };
     return reserve(
       this.contacts.store,
-      emailReservationStreamId(email),
+      emailReservationStreamId(email, this.hashKey),
       contactId,
       policy,
       context,

@@ -16,7 +16,7 @@
 import type { KeyObject } from 'node:crypto';
 import { NotFoundError } from '@engagement/decider';
 import type { Pool } from 'pg';
-import { newDataKey, secretKey, unwrapKey, wrapKey } from './field-cipher';
+import { newDataKey, secretKey, unwrapKey, wrapKey } from '@engagement/personal-data';
 import type { MasterKeys } from './master-keys';
 
 export type ContactKeys =
@@ -59,6 +59,7 @@ export function contactErasedError(contactId: string): NotFoundError {
 
 export class DataKeyStore {
   private readonly table: string;
+  private readonly handOuts: string;
   private readonly cache = new Map<string, CachedKeys>();
   private readonly loading = new Map<string, Promise<ContactKeys>>();
   /** Contacts waiting for the next statement that creates first keys. */
@@ -76,6 +77,7 @@ export class DataKeyStore {
     options: DataKeyStoreOptions = {},
   ) {
     this.table = `"${schema}".personal_data_keys`;
+    this.handOuts = `"${schema}".data_key_hand_outs`;
     this.ttlMs = options.cacheTtlMs ?? 60_000;
     this.maxCached = options.maxCachedContacts ?? 50_000;
     this.masterKeyObjects = new Map(
@@ -102,6 +104,17 @@ export class DataKeyStore {
           PRIMARY KEY (contact_id, key_id),
           CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
         )`);
+        // Who was handed which contact's keys, and when (the audit of handOut).
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.handOuts} (
+          contact_id    uuid        NOT NULL,
+          caller        text        NOT NULL,
+          request_id    text        NOT NULL,
+          outcome       text        NOT NULL CHECK (outcome IN ('handed_out', 'erased', 'none')),
+          handed_out_at timestamptz NOT NULL DEFAULT now()
+        )`);
+        await client.query(
+          `CREATE INDEX IF NOT EXISTS data_key_hand_outs_contact ON ${this.handOuts} (contact_id, handed_out_at)`,
+        );
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 17))', [
           `personal-data-keys:${this.schema}`,
@@ -237,6 +250,32 @@ export class DataKeyStore {
       for (const [contactId, keys] of await this.load(unseen)) found.set(contactId, keys);
     }
     return found;
+  }
+
+  /**
+   * The contact's data keys in clear (base64, by key id) for a service
+   * entitled to its personal data, read from the table rather than the
+   * cache so that an erasure by another process is never missed. Every
+   * request is recorded, whatever its outcome.
+   */
+  async handOut(
+    contactId: string,
+    audit: { caller: string; requestId: string },
+  ): Promise<
+    { state: 'none' } | { state: 'destroyed' } | { state: 'active'; keys: Record<string, string> }
+  > {
+    this.cache.delete(contactId);
+    const keys = (await this.load([contactId])).get(contactId) ?? { state: 'none' as const };
+    const outcome =
+      keys.state === 'active' ? 'handed_out' : keys.state === 'destroyed' ? 'erased' : 'none';
+    await this.pool.query(
+      `INSERT INTO ${this.handOuts} (contact_id, caller, request_id, outcome) VALUES ($1, $2, $3, $4)`,
+      [contactId, audit.caller, audit.requestId, outcome],
+    );
+    if (keys.state !== 'active') return keys;
+    const clear: Record<string, string> = {};
+    for (const [keyId, key] of keys.keys) clear[keyId] = key.export().toString('base64');
+    return { state: 'active', keys: clear };
   }
 
   /**

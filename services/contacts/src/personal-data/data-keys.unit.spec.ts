@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Pool } from 'pg';
 import { DataKeyStore } from './data-keys';
-import { newDataKey, wrapKey } from './field-cipher';
+import { newDataKey, wrapKey } from '@engagement/personal-data';
 
 interface KeyRow {
   contact_id: string;

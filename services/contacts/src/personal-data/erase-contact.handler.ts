@@ -5,12 +5,15 @@
 //   2. append ContactErased: the read model replaces what it holds with
 //      placeholders, and other services forget the contact;
 //   3. release the contact's email reservation, so the address can be used
-//      again.
+//      again;
+//   4. record the erasure receipt of the contacts service (the operators'
+//      erasure report; other services add theirs as they apply it).
 // Every step can be repeated, so a request that failed half-way is finished
 // by sending it again. Should it never be sent again after step 1, nothing
 // is readable anyway; and an erased holder loses its email at the next
 // reservation attempt.
 import type { CommandContext } from '@engagement/decider';
+import { recordErasureApplied } from '@engagement/personal-data';
 import type { EmailReservations } from '../email-reservation/email-reservation';
 import type { ContactResult, ContactStreams } from '../shared/contact-streams';
 import type { DataKeyStore } from './data-keys';
@@ -33,6 +36,16 @@ export class EraseContactHandler {
     await this.keys.destroy(contactId);
     const result = await this.contacts.run(contactId, [command], context);
     if (email !== null) await this.emails.release(email, contactId, context);
+    await recordErasureApplied(
+      this.contacts.store,
+      {
+        contactId,
+        service: 'contacts',
+        target: null,
+        detail: 'data keys destroyed, email released, read model blanked',
+      },
+      context.correlationId,
+    );
     return result;
   }
 }

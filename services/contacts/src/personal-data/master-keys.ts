@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findWorkspaceRoot } from '@engagement/config';
-import { KEY_BYTES } from './field-cipher';
+import { KEY_BYTES } from '@engagement/personal-data';
 
 export interface MasterKeys {
   /** The key new data keys are wrapped with. */

@@ -19,15 +19,14 @@ import type { JsonObject, JsonValue, NewEvent, RecordedEvent } from '@engagement
 // The read model writes the same placeholder on ContactErased: one spelling for both.
 import { erasedEmail } from '../read-model/contacts-read-model.fold';
 import type { ContactKeys, DataKeyStore } from './data-keys';
-import { decryptField, encryptField, parseEnvelope } from './field-cipher';
+import {
+  contactIdOfStream,
+  decryptField,
+  encryptField,
+  parseEnvelope,
+} from '@engagement/personal-data';
 
-const CONTACT_STREAM = /^contact-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-
-/** The contact a stream belongs to, or null for any other stream. */
-export function contactIdOfStream(streamId: string): string | null {
-  const match = CONTACT_STREAM.exec(streamId);
-  return match ? match[1].toLowerCase() : null;
-}
+export { contactIdOfStream };
 
 export const ERASED_TEXT = '[erased]';
 

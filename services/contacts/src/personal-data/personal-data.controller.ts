@@ -1,9 +1,14 @@
-// GDPR endpoints: export everything held about a contact, and erase it.
-// Erasure is an admin operation: the gateway allows it to admin keys only.
+// GDPR endpoints: export everything held about a contact, and erase it;
+// and the contact's data keys, for services entitled to its personal data
+// (messaging, connectors: @engagement/personal-data), each hand-out recorded
+// (who asked for which contact, when). Each needs a scope of its own, checked
+// here whatever the gateway checked: pii:read to read, pii:erase to erase.
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NotFoundError } from '@engagement/decider';
 import { toWireEvent, type EventStore, type RecordedEvent } from '@engagement/event-store';
+import { problem, ProblemError } from '@engagement/http';
+import { callerOf, RequireScopes } from '@engagement/service-auth';
 import type { Request } from 'express';
 import { exportContactReadModel, type ReadModelSource } from '../read-model';
 import { commandContext } from '../shared/command-context';
@@ -13,6 +18,7 @@ import { IdPipe } from '../shared/params';
 import { ReadModelWaiter, ReadQuery } from '../shared/read-your-writes';
 import { CONTACT_EVENT_STORE, READ_MODEL_SOURCE } from '../shared/tokens';
 import { EraseContactHandler } from './erase-contact.handler';
+import { DataKeyStore } from './data-keys';
 
 @ApiTags('personal data')
 @Controller('contacts')
@@ -22,9 +28,11 @@ export class PersonalDataController {
     @Inject(READ_MODEL_SOURCE) private readonly readModel: ReadModelSource,
     @Inject(CONTACT_EVENT_STORE) private readonly store: EventStore,
     private readonly waiter: ReadModelWaiter,
+    private readonly keys: DataKeyStore,
   ) {}
 
   @Post(':id/erase')
+  @RequireScopes('pii:erase')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Erase the contact (admin): its personal data becomes unreadable everywhere',
@@ -36,6 +44,7 @@ export class PersonalDataController {
   }
 
   @Get(':id/export')
+  @RequireScopes('pii:read')
   @ApiOperation({
     summary: 'Everything held about the contact: read model rows and its decrypted event history',
   })
@@ -55,6 +64,32 @@ export class PersonalDataController {
       readModel,
       history: history.map(toWireEvent),
     };
+  }
+
+  @Get(':id/data-keys')
+  @RequireScopes('pii:read')
+  @ApiOperation({
+    summary:
+      "The contact's data keys, for a service entitled to its personal data (audited); 410 once erased",
+  })
+  @ApiResponse({ status: 410, description: 'contact-erased: the keys were destroyed' })
+  async dataKeys(@Param('id', IdPipe) id: string, @Req() request: Request) {
+    const caller = callerOf(request);
+    const keys = await this.keys.handOut(id, {
+      caller: caller.subject,
+      requestId: caller.requestId,
+    });
+    if (keys.state === 'destroyed') {
+      throw new ProblemError(
+        problem(410, 'contact-erased', `Contact ${id} was erased`, { contactId: id }),
+      );
+    }
+    if (keys.state === 'none') {
+      throw new NotFoundError(`Contact ${id} has no personal data`, 'contact-not-found', {
+        contactId: id,
+      });
+    }
+    return { contactId: id, keys: keys.keys };
   }
 
   private async readHistory(contactId: string): Promise<RecordedEvent[]> {

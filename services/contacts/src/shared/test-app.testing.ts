@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { loadPlatformConfig, PlatformNotRunningError } from '@engagement/config';
+import { signServiceToken } from '@engagement/service-auth';
 import { Client } from 'pg';
 import { createContactsApp } from '../app';
 import type { ContactsConfig } from '../config';
@@ -33,12 +34,19 @@ export interface TestApp {
   app: INestApplication;
   schema: string;
   eventStoreSchema: string;
+  /**
+   * A request with a service token for 'contacts' (by default the actor
+   * `test` with the admin scope, which holds every other); pass an
+   * `authorization` header to send another one, or none.
+   */
   request(
     method: string,
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<TestResponse>;
+  /** An Authorization header value with a token signed by the service's key. */
+  tokenFor(caller?: { actor?: string; scopes?: string[]; audience?: string }): string;
   /** A raw body with its content type (bulk imports, malformed JSON). */
   send(method: string, path: string, body: string, contentType: string): Promise<TestResponse>;
   /** The events table's rows as stored (data as jsonb and as text), oldest first. */
@@ -78,6 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const id = randomUUID().replace(/-/g, '').slice(0, 10);
   const databaseUrl = testDatabaseUrl();
   const config: ContactsConfig = {
+    name: 'contacts',
     port: 0,
     host: '127.0.0.1',
     databaseUrl,
@@ -87,6 +96,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     eventStoreSchema: `es_contacts_t_${id}`,
     masterKeys: `test:${randomBytes(32).toString('base64')}`,
     environment: 'development',
+    serviceTokenKey: randomBytes(32),
+    emailHashKey: randomBytes(32),
     leadScoringRules: options.leadScoringRules,
     relayEnabled: options.relay ?? false,
     topic: `contacts_t_${id}`,
@@ -103,13 +114,26 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const admin = new Client({ connectionString: databaseUrl });
   await admin.connect();
 
+  const tokenFor: TestApp['tokenFor'] = (caller = {}) => {
+    const actor = caller.actor ?? 'test';
+    const token = signServiceToken(config.serviceTokenKey, {
+      subject: actor,
+      actor,
+      scopes: caller.scopes ?? ['admin'],
+      audience: caller.audience ?? 'contacts',
+      requestId: randomUUID(),
+    });
+    return `Bearer ${token}`;
+  };
   const send = async (
     method: string,
     path: string,
     body: string | undefined,
     headers: Record<string, string>,
   ) => {
-    const response = await fetch(url + path, { method, body, headers });
+    const withToken =
+      'authorization' in headers ? headers : { authorization: tokenFor(), ...headers };
+    const response = await fetch(url + path, { method, body, headers: withToken });
     const contentType = response.headers.get('content-type') ?? '';
     const text = await response.text();
     let parsed: unknown = text;
@@ -122,6 +146,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     topic: config.topic,
     runtime,
     app,
+    tokenFor,
     schema: config.schema,
     eventStoreSchema: config.eventStoreSchema,
     request: (method, path, body, headers = {}) =>

@@ -1,0 +1,127 @@
+// How a service entitled to contacts' personal data (messaging, connectors)
+// reads the personal fields of contacts events, which the contacts service
+// encrypts per contact (crypto-shredding). It asks the contacts service for
+// the contact's data keys (GET /contacts/:id/data-keys with its own service
+// token, scope pii:read; the contacts service records every hand-out),
+// keeps them briefly, and decrypts the fields the contracts mark personal.
+//
+// Once the contact is erased its keys are gone: decrypt() throws
+// ContactErasedError, which consumers treat as "this person is erased" (drop
+// what they hold, never retry), unlike a failure to reach the contacts
+// service, which is an ordinary error to retry.
+import type { KeyObject } from 'node:crypto';
+import { isContactEventType, personalDataFieldsOf } from '@engagement/contracts';
+import type { ServiceIdentity } from '@engagement/service-auth';
+import { decryptField, parseEnvelope, secretKey } from './field-cipher';
+
+const CONTACT_STREAM = /^contact-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/** The contact a stream belongs to, or null for any other stream. */
+export function contactIdOfStream(streamId: string): string | null {
+  const match = CONTACT_STREAM.exec(streamId);
+  return match ? match[1]!.toLowerCase() : null;
+}
+
+export class ContactErasedError extends Error {
+  constructor(readonly contactId: string) {
+    super(`Contact ${contactId} was erased: its personal data can no longer be read`);
+    this.name = 'ContactErasedError';
+  }
+}
+
+/** What decrypt() needs of an event: a recorded event or one read from the contacts topic. */
+export interface ContactEventLike {
+  streamId: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface ContactPersonalDataOptions {
+  /** The contacts service's base URL (CONTACTS_URL). */
+  contactsUrl: string;
+  /** This service's identity; it must hold pii:read. */
+  identity: ServiceIdentity;
+  /** How long handed-out keys are kept; default 30 s (an erasure elsewhere is seen within it). */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+type Keys = { erased: true } | { erased: false; byId: Map<string, KeyObject> };
+
+export class ContactPersonalData {
+  private readonly cache = new Map<string, { keys: Keys; expiresAt: number }>();
+  private readonly loading = new Map<string, Promise<Keys>>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ContactPersonalDataOptions) {
+    this.ttlMs = options.cacheTtlMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The event with its personal fields in clear. Throws ContactErasedError once erased. */
+  async decrypt<E extends ContactEventLike>(event: E): Promise<E> {
+    const contactId = contactIdOfStream(event.streamId);
+    if (contactId === null || !isContactEventType(event.type)) return event;
+    const fields = personalDataFieldsOf(event.type).filter((field) =>
+      parseEnvelope(event.data[field]),
+    );
+    if (fields.length === 0) return event;
+    const keys = await this.keysOf(contactId);
+    if (keys.erased) throw new ContactErasedError(contactId);
+    const data = { ...event.data };
+    for (const field of fields) {
+      const envelope = parseEnvelope(data[field])!;
+      const key = keys.byId.get(envelope.keyId);
+      if (!key) throw new ContactErasedError(contactId);
+      data[field] = decryptField(envelope, key, contactId);
+    }
+    return { ...event, data };
+  }
+
+  /** Drops what is kept of the contact (on ContactErased). */
+  forget(contactId: string): void {
+    this.cache.set(contactId, { keys: { erased: true }, expiresAt: Number.POSITIVE_INFINITY });
+  }
+
+  private async keysOf(contactId: string): Promise<Keys> {
+    const cached = this.cache.get(contactId);
+    if (cached && cached.expiresAt > this.now()) return cached.keys;
+    const inFlight = this.loading.get(contactId);
+    if (inFlight) return inFlight;
+    const load = this.fetchKeys(contactId)
+      .then((keys) => {
+        // An erasure is forever; keys in clear are kept only briefly.
+        const expiresAt = keys.erased ? Number.POSITIVE_INFINITY : this.now() + this.ttlMs;
+        this.cache.set(contactId, { keys, expiresAt });
+        return keys;
+      })
+      .finally(() => this.loading.delete(contactId));
+    this.loading.set(contactId, load);
+    return load;
+  }
+
+  private async fetchKeys(contactId: string): Promise<Keys> {
+    const url = `${this.options.contactsUrl.replace(/\/+$/, '')}/contacts/${contactId}/data-keys`;
+    const response = await fetch(url, {
+      headers: { authorization: this.options.identity.authorization('contacts') },
+    });
+    // 410: the keys were destroyed; 404: the contact never had any, so no envelope can be read.
+    if (response.status === 410 || response.status === 404) {
+      await response.body?.cancel();
+      return { erased: true };
+    }
+    if (!response.ok) {
+      const body = await response.text();
+      throw new Error(
+        `contacts answered ${response.status} for the data keys of ${contactId}: ${body.slice(0, 300)}`,
+      );
+    }
+    const body = (await response.json()) as { keys: Record<string, string> };
+    const byId = new Map<string, KeyObject>();
+    for (const [keyId, raw] of Object.entries(body.keys)) {
+      byId.set(keyId, secretKey(Buffer.from(raw, 'base64'), true));
+    }
+    return { erased: false, byId };
+  }
+}

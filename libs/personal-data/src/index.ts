@@ -1,0 +1,3 @@
+export * from './field-cipher';
+export * from './contact-personal-data';
+export * from './erasure-receipts';

@@ -1,0 +1,4 @@
+export * from './service-token';
+export * from './token-key';
+export * from './service-identity';
+export * from './service-auth.guard';
