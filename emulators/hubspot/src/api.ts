@@ -66,7 +66,7 @@ export function apiRoutes(emu: HubSpotEmulator): Route[] {
       if (!b || (typeof b.objectId !== 'string' && typeof b.objectId !== 'number')) validationError('objectId is required');
       const contact = store.findBy(typeof b.idProperty === 'string' ? b.idProperty : null, String(b.objectId));
       if (!contact) notFound();
-      store.purgeContact(contact, { changeSource: 'GDPR', sourceId: String(emu.config.appId) }, Date.now());
+      store.purgeContact(contact, integration(), Date.now());
       return json(204);
     }),
 

@@ -6,7 +6,7 @@
 
 export interface ChangeSource {
   /** HubSpot's changeSource: INTEGRATION for API writes, CRM_UI for the admin API's "user" edits. */
-  changeSource: 'INTEGRATION' | 'CRM_UI' | 'MERGE' | 'GDPR';
+  changeSource: 'INTEGRATION' | 'CRM_UI';
   /** HubSpot's sourceId: the app id for integrations, "userId:<id>" for users. */
   sourceId: string;
 }

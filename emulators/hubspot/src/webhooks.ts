@@ -28,8 +28,15 @@ export interface WebhookSettings {
 
 export type HubSpotEvent = Record<string, unknown> & { eventId: number; attemptNumber: number };
 
+/** The characters HubSpot's request-validation guide says are URL-decoded in the URI before signing. */
+const DECODED_FOR_SIGNING: Record<string, string> = {
+  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$',
+  '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+};
+
 export function signV3(clientSecret: string, method: string, uri: string, body: string, timestamp: string): string {
-  return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`, 'utf8').digest('base64');
+  const signedUri = uri.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (m) => DECODED_FOR_SIGNING[m.toUpperCase()]!);
+  return createHmac('sha256', clientSecret).update(`${method}${signedUri}${body}${timestamp}`, 'utf8').digest('base64');
 }
 
 export class HubSpotWebhooks {
