@@ -7,7 +7,7 @@
 import { formBody, json, jsonBody, Request, route, Route } from '@engagement/emulator-kit';
 import { randomUUID } from 'node:crypto';
 import { Caller } from './auth';
-import { normaliseTags, parseContactInput } from './contact-input';
+import { normalisePhone, normaliseTags, parseContactInput } from './contact-input';
 import { fail, invalidJson, oauthError, unprocessable } from './errors';
 import { Contact, contactJson } from './store';
 import type { GhlEmulator } from './emulator';
@@ -54,6 +54,17 @@ export function apiRoutes(emu: GhlEmulator): Route[] {
       }
       const contact = store.create(input.locationId!, input.fields, now);
       return json(201, { new: true, contact: contactJson(contact), traceId: randomUUID() });
+    }),
+
+    route('GET', '/contacts/search/duplicate', (req) => {
+      const locationId = req.query.get('locationId');
+      if (!locationId) unprocessable(['locationId should not be empty']);
+      ownLocation(req, locationId);
+      const email = req.query.get('email')?.trim().toLowerCase();
+      const number = req.query.get('number');
+      const phone = number ? normalisePhone(number) : undefined;
+      const found = store.findDuplicate(locationId, email, phone ?? undefined);
+      return json(200, { contact: found ? contactJson(found.contact) : null });
     }),
 
     route('POST', '/contacts/search', (req) => {

@@ -74,6 +74,14 @@ describe('contacts', () => {
     expect(byPhone.contact).toMatchObject({ id: created.contact!.id, phone: '+15550100001', companyName: 'Analytical' });
   });
 
+  it('finds a duplicate by email or phone', async () => {
+    const locationId = emu.config.locationId;
+    const { contact } = await ghl.contacts.createContact({ locationId, email: 'dup@example.com', phone: '+15550100002' });
+    expect((await ghl.contacts.getDuplicateContact({ locationId, email: 'DUP@example.com' })).contact?.id).toBe(contact!.id);
+    expect((await ghl.contacts.getDuplicateContact({ locationId, number: '555-010-0002' })).contact?.id).toBe(contact!.id);
+    expect((await ghl.contacts.getDuplicateContact({ locationId, email: 'none@example.com' })).contact).toBeNull();
+  });
+
   it('requires locationId and refuses unknown fields with 422', async () => {
     const missing = await ghlError(ghl.contacts.upsertContact({ email: 'x@example.com' } as never));
     expect(missing.statusCode).toBe(422);
@@ -240,10 +248,11 @@ describe('webhooks', () => {
     const { contact } = (await admin('POST', '/contacts', { email: 'hook@example.com', firstName: 'Hook' })).body;
     await admin('POST', `/contacts/${contact.id}/tags`, { tags: ['vip'] });
     await ghl.contacts.updateContact({ contactId: contact.id }, { lastName: 'Api' });
+    await admin('PUT', `/contacts/${contact.id}`, { dnd: true });
     await admin('DELETE', `/contacts/${contact.id}`);
     await admin('POST', '/webhooks/flush');
 
-    expect(bodies().map((b) => b.type)).toEqual(['ContactCreate', 'ContactTagUpdate', 'ContactUpdate', 'ContactDelete']);
+    expect(bodies().map((b) => b.type)).toEqual(['ContactCreate', 'ContactTagUpdate', 'ContactUpdate', 'ContactDndUpdate', 'ContactDelete']);
     expect(bodies()[0]).toMatchObject({ locationId: emu.config.locationId, id: contact.id, email: 'hook@example.com', appId: emu.auth.appId() });
     for (const r of received) {
       const body = JSON.parse(r.body);

@@ -23,13 +23,15 @@ export interface Note {
 }
 
 export type ContactChange =
-  | { type: 'ContactCreate' | 'ContactUpdate' | 'ContactTagUpdate'; contact: Contact }
+  | { type: 'ContactCreate' | 'ContactUpdate' | 'ContactTagUpdate' | 'ContactDndUpdate'; contact: Contact }
   | { type: 'ContactDelete'; contact: Contact };
 
 export interface DuplicateSettings {
   allowDuplicates: boolean;
   matchOrder: Array<'email' | 'phone'>;
 }
+
+const DND_FIELDS = new Set(['dnd', 'dndSettings', 'inboundDndSettings']);
 
 export function ghlId(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -91,19 +93,22 @@ export class Store {
   update(contact: Contact, fields: Record<string, unknown>, now: number): boolean {
     const { tags, ...rest } = fields;
     let changed = false;
+    let dndChanged = false;
     for (const [k, v] of Object.entries(rest)) {
       if (JSON.stringify(contact.fields[k]) === JSON.stringify(v)) continue;
       contact.fields[k] = v;
-      changed = true;
+      if (DND_FIELDS.has(k)) dndChanged = true;
+      else changed = true;
     }
     let tagsChanged = false;
     if (tags !== undefined && JSON.stringify([...(tags as string[])].sort()) !== JSON.stringify([...contact.tags].sort())) {
       contact.tags = tags as string[];
       tagsChanged = true;
     }
-    if (!changed && !tagsChanged) return false;
+    if (!changed && !tagsChanged && !dndChanged) return false;
     contact.dateUpdated = new Date(now).toISOString();
     if (changed) this.onChange({ type: 'ContactUpdate', contact });
+    if (dndChanged) this.onChange({ type: 'ContactDndUpdate', contact });
     if (tagsChanged) this.onChange({ type: 'ContactTagUpdate', contact });
     return true;
   }

@@ -17,7 +17,7 @@ export const LEGACY_PUBLIC_KEY_FILE = 'webhook-legacy-rsa-public-key.pem';
 const PRIVATE_KEY_FILE = 'webhook-private-key.pem';
 const LEGACY_PRIVATE_KEY_FILE = 'webhook-legacy-rsa-private-key.pem';
 
-export const EVENT_TYPES = ['ContactCreate', 'ContactUpdate', 'ContactDelete', 'ContactTagUpdate'] as const;
+export const EVENT_TYPES = ['ContactCreate', 'ContactUpdate', 'ContactDelete', 'ContactTagUpdate', 'ContactDndUpdate'] as const;
 
 export interface WebhookSettings {
   targetUrl: string | null;
@@ -93,6 +93,7 @@ export class GhlWebhooks {
       dateAdded: c.dateAdded,
       dateOfBirth: c.dateOfBirth,
       dnd: c.dnd ?? false,
+      dndSettings: c.dndSettings,
       email: c.email,
       name: c.contactName,
       firstName: c.firstName,

@@ -49,6 +49,56 @@ export function apiRoutes(emu: HubSpotEmulator): Route[] {
       return batchUpsert(emu, inputs, integration(), Date.now());
     }),
 
+    route('POST', '/crm/v3/objects/contacts/batch/read', (req) => {
+      const b = (body(req) ?? {}) as { inputs?: unknown; idProperty?: unknown; properties?: unknown; propertiesWithHistory?: unknown };
+      if (!Array.isArray(b.inputs)) validationError('Invalid input JSON: inputs must be an array');
+      if (b.inputs.length > MAX_BATCH) validationError(`Batch size ${b.inputs.length} exceeds the maximum of ${MAX_BATCH} inputs`);
+      const idProperty = typeof b.idProperty === 'string' ? b.idProperty : null;
+      if (idProperty && !catalogue.get(idProperty)) validationError(`Property ${idProperty} does not exist`);
+      const props = Array.isArray(b.properties) && b.properties.length ? b.properties.map(String) : DEFAULT_RETURNED;
+      const history = Array.isArray(b.propertiesWithHistory) ? b.propertiesWithHistory.map(String) : null;
+      const startedAt = new Date().toISOString();
+      const results = [];
+      const missing: string[] = [];
+      for (const input of b.inputs as Array<{ id?: unknown }>) {
+        const id = String(input?.id ?? '');
+        const c = store.findBy(idProperty, id);
+        if (c) results.push(contactJson(c, props, history));
+        else missing.push(id);
+      }
+      const completedAt = new Date().toISOString();
+      if (missing.length === 0) return json(200, { status: 'COMPLETE', results, startedAt, completedAt });
+      return json(207, {
+        status: 'COMPLETE',
+        results,
+        numErrors: 1,
+        errors: [
+          {
+            status: 'error',
+            category: 'OBJECT_NOT_FOUND',
+            message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+            context: { ids: missing },
+            errors: [],
+            links: {},
+          },
+        ],
+        startedAt,
+        completedAt,
+      });
+    }),
+
+    route('POST', '/crm/v3/objects/contacts/batch/archive', (req) => {
+      const b = (body(req) ?? {}) as { inputs?: unknown };
+      if (!Array.isArray(b.inputs)) validationError('Invalid input JSON: inputs must be an array');
+      if (b.inputs.length > MAX_BATCH) validationError(`Batch size ${b.inputs.length} exceeds the maximum of ${MAX_BATCH} inputs`);
+      const now = Date.now();
+      for (const input of b.inputs as Array<{ id?: unknown }>) {
+        const c = store.contact(String(input?.id ?? ''));
+        if (c) store.archiveContact(c, integration(), now);
+      }
+      return json(204);
+    }),
+
     route('POST', '/crm/v3/objects/contacts/search', (req) => {
       const parsed = parseSearch(body(req), (name) => catalogue.get(name) !== undefined);
       if (typeof parsed === 'string') validationError(parsed);

@@ -150,6 +150,20 @@ describe('contacts', () => {
     expect(tooBig.code).toBe(400);
   });
 
+  it('reads a batch by email, reporting the missing ones with 207, and archives a batch', async () => {
+    const a = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'r1@example.com', firstname: 'R' }, associations: [] });
+    const read = await hubspot.crm.contacts.batchApi.read({
+      idProperty: 'email',
+      inputs: [{ id: 'r1@example.com' }, { id: 'nobody@example.com' }],
+      properties: ['firstname'],
+      propertiesWithHistory: [],
+    });
+    expect(read.results.map((r) => r.id)).toEqual([a.id]);
+    expect((read as { numErrors?: number }).numErrors).toBe(1);
+    await hubspot.crm.contacts.batchApi.archive({ inputs: [{ id: a.id }] });
+    expect((await sdkError(hubspot.crm.contacts.basicApi.getById(a.id))).code).toBe(404);
+  });
+
   it('deletes for GDPR by email', async () => {
     const c = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'gone@example.com' }, associations: [] });
     await hubspot.crm.contacts.basicApi.purge({ objectId: 'gone@example.com', idProperty: 'email' });
