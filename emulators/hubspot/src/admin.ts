@@ -67,6 +67,7 @@ export function adminRoutes(emu: HubSpotEmulator): Route[] {
         c.rateLimitIntervalMs = optionalNumber(b, 'rateLimitIntervalMs') ?? c.rateLimitIntervalMs;
         c.dailyLimit = optionalNumber(b, 'dailyLimit') ?? c.dailyLimit;
         c.searchPerSecond = optionalNumber(b, 'searchPerSecond') ?? c.searchPerSecond;
+        c.searchIntervalMs = optionalNumber(b, 'searchIntervalMs') ?? c.searchIntervalMs;
         c.accessTokenTtlSeconds = optionalNumber(b, 'accessTokenTtlSeconds') ?? c.accessTokenTtlSeconds;
       } catch (err) {
         bad((err as Error).message);
@@ -243,6 +244,7 @@ function limits(emu: HubSpotEmulator) {
     rateLimitIntervalMs: c.rateLimitIntervalMs,
     dailyLimit: c.dailyLimit,
     searchPerSecond: c.searchPerSecond,
+    searchIntervalMs: c.searchIntervalMs,
     accessTokenTtlSeconds: c.accessTokenTtlSeconds,
   };
 }
@@ -251,6 +253,6 @@ function applyLimits(emu: HubSpotEmulator): void {
   const c = emu.config;
   emu.limiter.setLimit({ max: c.rateLimitMax, intervalMs: c.rateLimitIntervalMs });
   emu.oauthLimiter.setLimit({ max: c.oauthRateLimitMax, intervalMs: c.rateLimitIntervalMs });
-  emu.searchLimiter.setLimit({ max: c.searchPerSecond, intervalMs: 1000 });
+  emu.searchLimiter.setLimit({ max: c.searchPerSecond, intervalMs: c.searchIntervalMs });
   emu.daily.setMax(c.dailyLimit);
 }

@@ -24,8 +24,9 @@ export interface HubSpotEmulatorConfig {
   oauthRateLimitMax: number;
   rateLimitIntervalMs: number;
   dailyLimit: number;
-  /** CRM search: requests per second, per account. */
+  /** CRM search: requests per second (per searchIntervalMs), per account. */
   searchPerSecond: number;
+  searchIntervalMs: number;
   webhookBatchDelayMs: number;
   webhookMaxAttempts: number;
   webhookRetryBaseMs: number;
@@ -53,6 +54,7 @@ export function configFromEnv(overrides: Partial<HubSpotEmulatorConfig> = {}): H
     rateLimitIntervalMs: envNumber('HUBSPOT_EMULATOR_RATE_LIMIT_INTERVAL_MS', 10_000),
     dailyLimit: envNumber('HUBSPOT_EMULATOR_DAILY_LIMIT', 1_000_000),
     searchPerSecond: envNumber('HUBSPOT_EMULATOR_SEARCH_PER_SECOND', 5),
+    searchIntervalMs: envNumber('HUBSPOT_EMULATOR_SEARCH_INTERVAL_MS', 1000),
     webhookBatchDelayMs: envNumber('HUBSPOT_EMULATOR_WEBHOOK_BATCH_DELAY_MS', 100),
     webhookMaxAttempts: envNumber('HUBSPOT_EMULATOR_WEBHOOK_MAX_ATTEMPTS', 10),
     webhookRetryBaseMs: envNumber('HUBSPOT_EMULATOR_WEBHOOK_RETRY_BASE_MS', 1000),

@@ -48,7 +48,7 @@ export class HubSpotEmulator {
     this.auth = new Auth(c);
     this.limiter = new RollingWindowLimiter({ max: c.rateLimitMax, intervalMs: c.rateLimitIntervalMs });
     this.oauthLimiter = new RollingWindowLimiter({ max: c.oauthRateLimitMax, intervalMs: c.rateLimitIntervalMs });
-    this.searchLimiter = new RollingWindowLimiter({ max: c.searchPerSecond, intervalMs: 1000 });
+    this.searchLimiter = new RollingWindowLimiter({ max: c.searchPerSecond, intervalMs: c.searchIntervalMs });
     this.daily = new DailyCounter(c.dailyLimit);
     this.webhooks = new HubSpotWebhooks(
       {
