@@ -70,6 +70,13 @@ const services = [
     audience: 'contacts',
   }),
   nodeService({
+    name: 'events',
+    entry: 'services/events/src/main.ts',
+    portVariable: 'EVENTS_PORT',
+    defaultPort: 3102,
+    audience: 'events',
+  }),
+  nodeService({
     name: 'api-gateway',
     entry: 'services/api-gateway/src/main.ts',
     portVariable: 'GATEWAY_PORT',
@@ -122,6 +129,16 @@ async function start() {
   const env = { ...process.env, DATABASE_URL: pg.databaseUrl, KAFKA_BROKERS: kafka.brokers };
   // The gateway finds the contacts service where this script starts it.
   env.CONTACTS_URL ??= `http://127.0.0.1:${process.env.CONTACTS_PORT || 3101}`;
+  env.EVENTS_URL ??= `http://127.0.0.1:${process.env.EVENTS_PORT || 3102}`;
+  // The events service talks to the Zoom emulator with the emulator's development credentials.
+  const zoomEmulator = `http://127.0.0.1:${process.env.ZOOM_EMULATOR_PORT || 4010}`;
+  env.ZOOM_API_BASE ??= `${zoomEmulator}/v2`;
+  env.ZOOM_OAUTH_BASE ??= zoomEmulator;
+  env.ZOOM_ACCOUNT_ID ??= process.env.ZOOM_EMULATOR_ACCOUNT_ID || 'emulator-account';
+  env.ZOOM_CLIENT_ID ??= process.env.ZOOM_EMULATOR_CLIENT_ID || 'emulator-client-id';
+  env.ZOOM_CLIENT_SECRET ??= process.env.ZOOM_EMULATOR_CLIENT_SECRET || 'emulator-client-secret';
+  env.ZOOM_WEBHOOK_SECRET_TOKEN ??=
+    process.env.ZOOM_EMULATOR_WEBHOOK_SECRET || 'emulator-webhook-secret';
   for (const service of services) {
     say(`${service.name}: starting...`);
     await service.start(env);

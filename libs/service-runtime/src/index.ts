@@ -8,6 +8,7 @@ export * from './log';
 export * from './service-config';
 export * from './service-runtime';
 export { startServiceRelay, type RunningRelay, type ServiceRelayOptions } from './service-relay';
+export * from './reactor';
 export * from './service-main';
 export * from './service-app';
 export * from './unknown-fields.pipe';

@@ -23,6 +23,7 @@ import {
 import { Pool } from 'pg';
 import type { Log } from './log';
 import type { ServiceConfig } from './service-config';
+import { startReactor, type ReactorOptions, type RunningReactor } from './reactor';
 import { startServiceRelay, type RunningRelay } from './service-relay';
 
 const PROJECTION_STOP_MS = 3_000;
@@ -168,6 +169,13 @@ export class ServiceRuntime {
       await handle?.stop();
     });
     this.starts.push(starting);
+  }
+
+  /** Reacts to the service's own events (see reactor.ts); stopped with the relay. */
+  startReactor(options: ReactorOptions): RunningReactor {
+    const reactor = startReactor(this.eventStore, this.pool, this.config.schema, this.log, options);
+    this.stopFirst.push(() => reactor.stop());
+    return reactor;
   }
 
   /** Work of the service's own (a worker) stopped together with the relay, before the projections. */

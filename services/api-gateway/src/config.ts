@@ -47,7 +47,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     apiKeyCacheTtlMs: integer(env, 'API_KEY_CACHE_TTL_MS', 5_000),
     upstreams: {
       contacts: url(env, 'CONTACTS_URL', 'http://127.0.0.1:3101'),
-      // events: url(env, 'EVENTS_URL', 'http://127.0.0.1:3102'),  when the events service lands
+      events: url(env, 'EVENTS_URL', 'http://127.0.0.1:3102'),
     },
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 30_000),
     rateLimitPerSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 50),

@@ -1,5 +1,5 @@
 // The operators' view of the running platform: its event store, a database
-// pool, and every service's projections (today: the contacts service's).
+// pool, and every service's projections (contacts, events).
 // Built from the same environment variables as the services, so the tools
 // act on exactly what `npm start` runs.
 import { Pool } from 'pg';
@@ -7,6 +7,7 @@ import { loadPlatformConfig } from '@engagement/config';
 import { createEventStore, type EventStore, type RecordedEvent } from '@engagement/event-store';
 import type { ProjectionDefinition } from '@engagement/projections';
 import { contactsOperatorView } from '@engagement/contacts';
+import { eventsProjections } from '@engagement/events';
 
 export interface PlatformOperations {
   store: EventStore;
@@ -32,7 +33,7 @@ export async function openPlatformOperations(
   return {
     store,
     pool,
-    projections: [...contacts.projections],
+    projections: [...contacts.projections, ...eventsProjections(env)],
     readable: (event) =>
       event.streamId.startsWith('contact-') ? contacts.decrypt(event) : Promise.resolve(event),
     async close() {

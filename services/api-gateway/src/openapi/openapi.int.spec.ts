@@ -55,14 +55,16 @@ describe('OpenAPI', () => {
   });
 
   it('still serves its own paths when an upstream cannot be asked', async () => {
-    const lonely = await startGateway({ upstreams: { contacts: 'http://127.0.0.1:9' } });
+    const lonely = await startGateway({
+      upstreams: { contacts: 'http://127.0.0.1:9', events: 'http://127.0.0.1:9' },
+    });
     try {
       const document = (await (await fetch(`${lonely.url}/openapi.json`)).json()) as Record<
         string,
         unknown
       >;
       expect(Object.keys(document.paths as object)).toContain('/api/api-keys');
-      expect(document['x-unavailable-upstreams']).toEqual(['contacts']);
+      expect(document['x-unavailable-upstreams']).toEqual(['contacts', 'events']);
     } finally {
       await lonely.close();
     }

@@ -15,7 +15,8 @@ export const ROUTES: ProxyRoute[] = [
   { prefix: ['api', 'contacts'], upstream: 'contacts', target: '/contacts' },
   { prefix: ['api', 'tags'], upstream: 'contacts', target: '/tags' },
   { prefix: ['api', 'activities'], upstream: 'contacts', target: '/activities' },
-  // { prefix: ['api', 'registrations'], upstream: 'events', target: '/registrations' },
+  { prefix: ['api', 'events'], upstream: 'events', target: '/events' },
+  { prefix: ['api', 'registrations'], upstream: 'events', target: '/registrations' },
 ];
 
 /** Requests that may carry more than the default body limit: bulk uploads. */

@@ -12,11 +12,19 @@ describe('routing table', () => {
     });
     expect(resolve('/api/tags/t1')?.upstreamPath).toBe('/tags/t1');
     expect(resolve('/api/activities')?.upstreamPath).toBe('/activities');
+    expect(resolve('/api/registrations')).toEqual({
+      upstream: 'events',
+      upstreamPath: '/registrations',
+    });
+    expect(resolve('/api/events/e1/schedule')).toEqual({
+      upstream: 'events',
+      upstreamPath: '/events/e1/schedule',
+    });
   });
 
   it('knows nothing else', () => {
     expect(resolve('/api/contactsx')).toBeNull();
-    expect(resolve('/api/registrations')).toBeNull();
+    expect(resolve('/api/registrationsx')).toBeNull();
     expect(resolve('/api')).toBeNull();
   });
 

@@ -146,7 +146,7 @@ export async function startGateway(
     schema: randomSchema(),
     bootstrapKey: adminKey,
     apiKeyCacheTtlMs: 5_000,
-    upstreams: { contacts: 'http://127.0.0.1:9' },
+    upstreams: { contacts: 'http://127.0.0.1:9', events: 'http://127.0.0.1:9' },
     upstreamTimeoutMs: 5_000,
     rateLimitPerSecond: 1_000,
     rateLimitBurst: 1_000,

@@ -1,0 +1,73 @@
+// Everything the events service runs besides its HTTP routes, in dependency
+// order: the platform's runtime (pool, event store, projection, relay:
+// @engagement/service-runtime), the aggregates' streams, the seat
+// allocator, the contacts client, the command handlers, the read model and
+// its queries, and the reactors (seat keeper). stop() takes it all down in
+// reverse order.
+import { ServiceIdentity } from '@engagement/service-auth';
+import { ServiceRuntime, ReadModelWaiter, type Log } from '@engagement/service-runtime';
+import type { EventsConfig } from './config';
+import { EventsHandler } from './events/events.handler';
+import { SlugReservations } from './events/slug-reservations';
+import { EventsQueries } from './read-model/events.queries';
+import { createEventsReadModelProjection } from './read-model/events-read-model.projection';
+import { ContactsClient } from './registrations/contacts-client';
+import { RegistrationsHandler } from './registrations/registrations.handler';
+import { SeatAllocator } from './registrations/seat-allocator';
+import { seatKeeper } from './registrations/seat-keeper';
+import { EventsStreams } from './shared/events-streams';
+
+export const EVENTS_RELAYED_STREAMS = ['event-', 'registration-'];
+
+export interface EventsRuntime {
+  config: EventsConfig;
+  log: Log;
+  base: ServiceRuntime;
+  streams: EventsStreams;
+  events: EventsHandler;
+  registrations: RegistrationsHandler;
+  queries: EventsQueries;
+  waiter: ReadModelWaiter;
+  stop(): Promise<void>;
+}
+
+export interface EventsRuntimeOptions {
+  poolSize?: number;
+}
+
+export async function startEventsRuntime(
+  config: EventsConfig,
+  log: Log,
+  options: EventsRuntimeOptions = {},
+): Promise<EventsRuntime> {
+  const base = await ServiceRuntime.open('events', config, log, { poolSize: options.poolSize });
+  const streams = new EventsStreams(base.eventStore);
+  // The service's own identity towards contacts (service tokens, @engagement/service-auth).
+  const identity = new ServiceIdentity('events', ['read', 'write'], config.serviceTokenKey);
+  const contacts = new ContactsClient({
+    baseUrl: config.contactsUrl,
+    authorization: () => identity.authorization('contacts'),
+  });
+  const registrations = new RegistrationsHandler(
+    streams,
+    new SeatAllocator(base.eventStore),
+    contacts,
+  );
+  const events = new EventsHandler(streams, new SlugReservations(base.eventStore), registrations);
+
+  const projection = await base.startProjection(createEventsReadModelProjection(config.schema));
+  if (config.reactorsEnabled) base.startReactor(seatKeeper(streams, registrations));
+  base.startRelay(EVENTS_RELAYED_STREAMS);
+
+  return {
+    config,
+    log,
+    base,
+    streams,
+    events,
+    registrations,
+    queries: new EventsQueries(base.pool, config.schema),
+    waiter: new ReadModelWaiter(projection),
+    stop: () => base.stop(),
+  };
+}
