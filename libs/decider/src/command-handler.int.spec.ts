@@ -98,16 +98,32 @@ describe('handleCommand against PostgreSQL', () => {
 
   it('gives up with the conflict error once its retries are spent', async () => {
     const stream = `counter-${randomUUID()}`;
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, () =>
-        handleCommand(store, stream, counter, { type: 'Increment', by: 1 }, testContext, {
-          ...options,
-          conflictRetries: 0,
-        }),
-      ),
-    );
-    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(rejected.every((r) => r.reason instanceof WrongExpectedRevisionError)).toBe(true);
-    expect(await store.readStream(stream)).toHaveLength(10 - rejected.length);
+    // A competitor that always writes first: between each read of the
+    // handler and its append, another Increment lands on the stream, so every
+    // attempt meets a conflict, deterministically.
+    let appendsTried = 0;
+    const racing = Object.create(store) as PostgresEventStore;
+    racing.appendToStream = async (streamId, events, appendOptions) => {
+      appendsTried += 1;
+      await handleCommand(
+        store,
+        streamId,
+        counter,
+        { type: 'Increment', by: 100 },
+        testContext,
+        options,
+      );
+      return store.appendToStream(streamId, events, appendOptions);
+    };
+    await expect(
+      handleCommand(racing, stream, counter, { type: 'Increment', by: 1 }, testContext, {
+        ...options,
+        conflictRetries: 2,
+      }),
+    ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    // The first attempt and two retries, each beaten by the competitor.
+    expect(appendsTried).toBe(3);
+    const events = await store.readStream(stream);
+    expect(events.map((e) => e.data.by)).toEqual([100, 100, 100]);
   });
 });
