@@ -1,6 +1,7 @@
 // Wires the gateway. A request meets, in order:
 //   1. correlationMiddleware      correlation id, access log       (http/)
-//   2. ApiKeyGuard                401 / 403, keys cached briefly   (api-keys/)
+//   2. ApiKeyGuard                401 / 403, keys cached briefly,  (api-keys/)
+//                                 429 per address after failures
 //   3. RateLimitGuard             429                              (rate-limit/)
 //   4. a controller: the gateway's own (health, openapi, api-keys) or
 //      ProxyController, which forwards to the upstream             (proxy/, idempotency/)
@@ -28,6 +29,7 @@ import { OpenApiService } from './openapi/openapi.service';
 import { ProxyController } from './proxy/proxy.controller';
 import { ProxyService } from './proxy/proxy.service';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { FailedAuthLimiter } from './rate-limit/failed-auth-limiter';
 import { TokenBuckets } from './rate-limit/token-bucket';
 
 /**
@@ -62,6 +64,10 @@ export class AppModule {
         {
           provide: TokenBuckets,
           useValue: new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst),
+        },
+        {
+          provide: FailedAuthLimiter,
+          useValue: new FailedAuthLimiter(config.authFailurePerSecond, config.authFailureBurst),
         },
         { provide: READINESS_CHECKS, useValue: readinessChecks(pool, config) },
         ProxyService,

@@ -23,6 +23,13 @@ export interface GatewayConfig {
   upstreamTimeoutMs: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /**
+   * Requests failing authentication (missing, malformed, unknown or revoked
+   * key) allowed per client address: a burst (AUTH_FAILURE_BURST), then
+   * AUTH_FAILURE_PER_SECOND; beyond that a 429 without a key lookup.
+   */
+  authFailurePerSecond: number;
+  authFailureBurst: number;
   /** Largest request body forwarded, e.g. '1mb'; imports have their own limit. */
   bodyLimit: string;
   importBodyLimit: string;
@@ -52,6 +59,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 30_000),
     rateLimitPerSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 50),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 100),
+    authFailurePerSecond: positiveNumber(env, 'AUTH_FAILURE_PER_SECOND', 1),
+    authFailureBurst: Math.max(1, integer(env, 'AUTH_FAILURE_BURST', 20)),
     bodyLimit: size(env, 'GATEWAY_BODY_LIMIT', '1mb'),
     importBodyLimit: size(env, 'GATEWAY_IMPORT_BODY_LIMIT', '50mb'),
     serviceTokenKey: loadServiceTokenKey(env),

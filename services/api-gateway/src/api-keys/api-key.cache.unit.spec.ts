@@ -48,12 +48,44 @@ describe('ApiKeyCache', () => {
     expect(c.get('h2')).toBeUndefined();
   });
 
-  it('holds at most maxEntries, dropping the oldest', () => {
-    const c = new ApiKeyCache({ ttlMs: 5_000, negativeTtlMs: 1_000, maxEntries: 2, now: () => 0 });
+  it('holds at most maxEntries found keys and maxNegativeEntries misses, dropping the oldest', () => {
+    const c = new ApiKeyCache({
+      ttlMs: 5_000,
+      negativeTtlMs: 1_000,
+      maxEntries: 2,
+      maxNegativeEntries: 2,
+      now: () => 0,
+    });
     for (const hash of ['h1', 'h2', 'h3']) c.set(hash, null, c.epoch);
-    expect(c.size).toBe(2);
+    for (const id of ['a', 'b', 'c']) c.set(`k${id}`, record(id), c.epoch);
+    expect(c.negativeSize).toBe(2);
     expect(c.get('h1')).toBeUndefined();
     expect(c.get('h3')).toBeNull();
+    expect(c.size).toBe(2);
+    expect(c.get('ka')).toBeUndefined();
+    expect(c.get('kc')).toMatchObject({ id: 'c' });
+  });
+
+  it('keeps valid keys through a flood of 10,000 random misses', () => {
+    const c = cache();
+    c.set('valid-1', record('a'), c.epoch);
+    c.set('valid-2', record('b'), c.epoch);
+    for (let i = 0; i < 10_000; i++) c.set(hashApiKey(`random-${i}`), null, c.epoch);
+    expect(c.get('valid-1')).toMatchObject({ id: 'a' });
+    expect(c.get('valid-2')).toMatchObject({ id: 'b' });
+    expect(c.negativeSize).toBe(1_000);
+    expect(c.get(hashApiKey('random-9999'))).toBeNull();
+  });
+
+  it('moves a hash between found and missing when its answer changes', () => {
+    const c = cache();
+    c.set('h1', null, c.epoch);
+    c.set('h1', record('a'), c.epoch);
+    expect(c.negativeSize).toBe(0);
+    expect(c.get('h1')).toMatchObject({ id: 'a' });
+    c.set('h1', null, c.epoch);
+    expect(c.size).toBe(0);
+    expect(c.get('h1')).toBeNull();
   });
 
   it('is off with a TTL of 0', () => {
@@ -149,19 +181,30 @@ describe('ApiKeyStore.lookup', () => {
   });
 
   it('remembers an unknown key for a second at most', async () => {
-    jest.useFakeTimers({ now: 0 });
-    try {
-      const db = fakePool();
-      const store = new ApiKeyStore(db.pool, 'gw', { cacheTtlMs: 60_000 });
-      expect(await store.lookup('nope')).toBeNull();
-      expect(await store.lookup('nope')).toBeNull();
-      expect(db.selects()).toBe(1);
-      jest.setSystemTime(1_000);
-      db.table.set(hashApiKey('nope'), { id: 'b', revoked: false }); // created elsewhere
-      expect(await store.lookup('nope')).toMatchObject({ id: 'b' });
-    } finally {
-      jest.useRealTimers();
-    }
+    let now = 0;
+    const db = fakePool();
+    const store = new ApiKeyStore(db.pool, 'gw', { cacheTtlMs: 60_000, now: () => now });
+    expect(await store.lookup('nope')).toBeNull();
+    expect(await store.lookup('nope')).toBeNull();
+    expect(db.selects()).toBe(1);
+    expect(store.cached('nope')).toBeNull();
+    now = 1_000;
+    expect(store.cached('nope')).toBeUndefined();
+    db.table.set(hashApiKey('nope'), { id: 'b', revoked: false }); // created elsewhere
+    expect(await store.lookup('nope')).toMatchObject({ id: 'b' });
+  });
+
+  it('still answers a valid key from memory after lookups of 10,000 random keys', async () => {
+    const now = 0;
+    const db = fakePool();
+    db.table.set(hashApiKey('valid'), { id: 'a', revoked: false });
+    const store = new ApiKeyStore(db.pool, 'gw', { cacheTtlMs: 60_000, now: () => now });
+    expect(await store.lookup('valid')).toMatchObject({ id: 'a' });
+    for (let i = 0; i < 10_000; i++) expect(await store.lookup(`random-${i}`)).toBeNull();
+    const selects = db.selects();
+    expect(store.cached('valid')).toMatchObject({ id: 'a' });
+    expect(await store.lookup('valid')).toMatchObject({ id: 'a' });
+    expect(db.selects()).toBe(selects);
   });
 
   it('reads the table every time without a TTL (the command line)', async () => {

@@ -3,6 +3,10 @@
 // cache of a few seconds, see ApiKeyStore.lookup); a missing,
 // unknown or revoked key is a 401 with WWW-Authenticate (RFC 6750), a key
 // without the scope the request needs (see access-rules.ts) a 403.
+// Failed authentications are counted per client address
+// (FailedAuthLimiter): an address that has spent its allowance gets a 429
+// with Retry-After, and its keys are not looked up, unless the key is one
+// the cache holds as valid.
 import {
   Inject,
   Injectable,
@@ -14,9 +18,10 @@ import { problem, ProblemError } from '@engagement/http';
 import type { Response } from 'express';
 import type { GatewayRequest } from '../http/gateway-request';
 import { parseRequestPath } from '../http/request-path';
+import { addressKey, FailedAuthLimiter } from '../rate-limit/failed-auth-limiter';
 import { requiredScope } from './access-rules';
 import { allows } from './api-key';
-import { ApiKeyStore } from './api-key.store';
+import { ApiKeyStore, type ApiKeyRecord } from './api-key.store';
 
 const REALM = 'Bearer realm="engagement-platform"';
 
@@ -24,7 +29,10 @@ const REALM = 'Bearer realm="engagement-platform"';
 export class ApiKeyGuard implements CanActivate {
   private readonly logger = new Logger(ApiKeyGuard.name);
 
-  constructor(@Inject(ApiKeyStore) private readonly keys: ApiKeyStore) {}
+  constructor(
+    @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
+    @Inject(FailedAuthLimiter) private readonly failures: FailedAuthLimiter,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
@@ -32,15 +40,17 @@ export class ApiKeyGuard implements CanActivate {
     const scope = requiredScope(request.method, parseRequestPath(request.path));
     if (scope === 'public') return true;
 
+    const address = addressKey(request.socket.remoteAddress);
     const presented = bearerToken(request.headers.authorization);
-    if (presented === null) {
-      response.setHeader('WWW-Authenticate', REALM);
-      throw new ProblemError(
-        problem(401, 'missing-api-key', 'Send your API key as `Authorization: Bearer <key>`'),
-      );
-    }
-    const key = await this.keys.lookup(presented);
+    const key = await this.find(presented, address);
     if (!key || key.revokedAt) {
+      this.failures.recordFailure(address);
+      if (presented === null) {
+        response.setHeader('WWW-Authenticate', REALM);
+        throw new ProblemError(
+          problem(401, 'missing-api-key', 'Send your API key as `Authorization: Bearer <key>`'),
+        );
+      }
       // One answer for unknown and revoked keys: the caller learns only that this key does not work.
       response.setHeader('WWW-Authenticate', `${REALM}, error="invalid_token"`);
       throw new ProblemError(problem(401, 'invalid-api-key', 'The API key is unknown or revoked'));
@@ -59,6 +69,27 @@ export class ApiKeyGuard implements CanActivate {
       this.logger.warn(`could not record last use of key ${key.id}: ${(error as Error).message}`),
     );
     return true;
+  }
+
+  /**
+   * The presented key's record, or null. An address out of failed attempts
+   * is refused with a 429 here, before any lookup, unless the cache holds
+   * its key as valid.
+   */
+  private async find(presented: string | null, address: string): Promise<ApiKeyRecord | null> {
+    const retryAfterSeconds = this.failures.retryAfterSeconds(address);
+    if (retryAfterSeconds === 0) return presented === null ? null : this.keys.lookup(presented);
+    const cached = presented === null ? undefined : this.keys.cached(presented);
+    if (cached && !cached.revokedAt) return cached;
+    // The problem filter turns retryAfterSeconds into the Retry-After header.
+    throw new ProblemError(
+      problem(
+        429,
+        'too-many-failed-authentications',
+        'Too many requests with missing, unknown or revoked API keys from this address; retry later',
+        { retryAfterSeconds },
+      ),
+    );
   }
 }
 

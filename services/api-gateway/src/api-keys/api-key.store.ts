@@ -57,6 +57,8 @@ export const REVOCATION_CHANNEL = 'api_gateway_api_key_revoked';
 export interface ApiKeyStoreOptions {
   /** How long lookup() may answer from memory; 0 (the default) reads the table every time. */
   cacheTtlMs?: number;
+  /** The cache's clock (milliseconds); tests pass their own. */
+  now?: () => number;
 }
 
 export class ApiKeyStore {
@@ -75,7 +77,7 @@ export class ApiKeyStore {
     this.schema = schema;
     this.table = `${quoteIdent(schema)}.api_keys`;
     const ttlMs = options.cacheTtlMs ?? 0;
-    this.cache = new ApiKeyCache({ ttlMs, negativeTtlMs: NEGATIVE_CACHE_TTL_MS });
+    this.cache = new ApiKeyCache({ ttlMs, negativeTtlMs: NEGATIVE_CACHE_TTL_MS, now: options.now });
   }
 
   /** Creates a key with a fresh random value; the value is in the result and nowhere else. */
@@ -145,6 +147,14 @@ export class ApiKeyStore {
       this.loading.set(hash, load);
     }
     return loading;
+  }
+
+  /**
+   * What lookup() would answer from memory alone: the record, null for a
+   * remembered miss, undefined if it would have to read the table.
+   */
+  cached(key: string): ApiKeyRecord | null | undefined {
+    return this.cache.enabled ? this.cache.get(hashApiKey(key)) : undefined;
   }
 
   /** Forgets what lookup() knew about this key id (it was revoked, maybe by another process). */

@@ -150,6 +150,8 @@ export async function startGateway(
     upstreamTimeoutMs: 5_000,
     rateLimitPerSecond: 1_000,
     rateLimitBurst: 1_000,
+    authFailurePerSecond: 1_000,
+    authFailureBurst: 1_000,
     bodyLimit: '1mb',
     importBodyLimit: '50mb',
     serviceTokenKey: randomBytes(32),
