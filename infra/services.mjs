@@ -1,6 +1,7 @@
 // Starts and stops the platform's NestJS services as background processes
 // (used by infra/platform.mjs). Each runs its TypeScript entry on the
-// project's Node 24 through @swc-node/register, logs to .data/logs/<name>.log,
+// project's Node 24 through @swc-node/register (with telemetry preloaded:
+// libs/observability/src/register.ts), logs to .data/logs/<name>.log,
 // keeps its pid in .data/services/<name>.pid, and counts as started once its
 // GET /health answers.
 import { spawn } from 'node:child_process';
@@ -20,6 +21,14 @@ import { DATA_DIR, ROOT } from './state.mjs';
 const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
 const LOG_DIR = path.join(DATA_DIR, 'logs');
 const PID_DIR = path.join(DATA_DIR, 'services');
+// TypeScript on the fly, then telemetry started (when an OTLP endpoint is
+// set) before the entry loads anything it instruments.
+export const SERVICE_PRELOADS = [
+  '-r',
+  '@swc-node/register',
+  '-r',
+  path.join(ROOT, 'libs', 'observability', 'src', 'register.ts'),
+];
 const START_TIMEOUT_MS = Number(process.env.SERVICE_START_TIMEOUT_MS || 90_000);
 
 /**
@@ -52,7 +61,7 @@ export function nodeService({ name, entry, portVariable, defaultPort, audience }
       mkdirSync(LOG_DIR, { recursive: true });
       mkdirSync(PID_DIR, { recursive: true });
       const log = openSync(logFile, 'a');
-      const child = spawn(NODE, ['-r', '@swc-node/register', path.join(ROOT, entry)], {
+      const child = spawn(NODE, [...SERVICE_PRELOADS, path.join(ROOT, entry)], {
         cwd: ROOT,
         env: {
           ...env,

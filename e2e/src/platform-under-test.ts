@@ -32,7 +32,14 @@ export interface PlatformUnderTest {
 
 const root = findWorkspaceRoot();
 
-export async function startPlatformUnderTest(): Promise<PlatformUnderTest> {
+export interface PlatformOptions {
+  /** Extra environment for both processes (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startPlatformUnderTest(
+  options: PlatformOptions = {},
+): Promise<PlatformUnderTest> {
   const { databaseUrl, kafkaBrokers } = loadPlatformConfig();
   const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
   const contactsSchema = `contacts_e2e_${suffix}`;
@@ -49,6 +56,7 @@ export async function startPlatformUnderTest(): Promise<PlatformUnderTest> {
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafkaBrokers.join(','),
     PLATFORM_TOKEN_SECRET: tokenKey.toString('base64'),
+    ...options.env,
   };
 
   const contacts = startService('contacts', output, {
@@ -122,7 +130,14 @@ export async function startPlatformUnderTest(): Promise<PlatformUnderTest> {
 function startService(name: string, output: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(
     join(root, 'node_modules', '.bin', 'node'),
-    ['-r', '@swc-node/register', join(root, 'services', name, 'src', 'main.ts')],
+    // As `npm start` does (infra/services.mjs): telemetry preloaded.
+    [
+      '-r',
+      '@swc-node/register',
+      '-r',
+      join(root, 'libs', 'observability', 'src', 'register.ts'),
+      join(root, 'services', name, 'src', 'main.ts'),
+    ],
     {
       cwd: root,
       env: { ...env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') },

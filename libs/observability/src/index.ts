@@ -10,6 +10,7 @@ export {
   currentTraceparent,
   injectTraceparent,
   recordSpanError,
+  withBatchSpan,
   withSpan,
   withSpanFromTraceparent,
   type SpanOptions,

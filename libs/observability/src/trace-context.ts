@@ -16,6 +16,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -64,6 +65,7 @@ export function contextFromTraceparent(
 export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
+  links?: Link[];
 }
 
 /** Runs `fn` in a new span, a child of the active one; the span ends when `fn` settles. */
@@ -91,6 +93,30 @@ export function withSpanFromTraceparent<T>(
   return runInSpan(name, contextFromTraceparent(traceparent), { kind, attributes }, fn);
 }
 
+/**
+ * Runs work done for several events at once (a projection's batch) in one
+ * span: a child of the first traceparent given, linked to the other distinct
+ * ones, so that each event's trace leads to the batch that handled it.
+ */
+export function withBatchSpan<T>(
+  name: string,
+  traceparents: ReadonlyArray<string | null | undefined>,
+  fn: (span: Span) => Promise<T> | T,
+  attributes?: Attributes,
+): Promise<T> {
+  const distinct = [...new Set(traceparents.filter((t): t is string => Boolean(t)))];
+  const links = distinct.slice(1).flatMap((traceparent) => {
+    const linked = trace.getSpanContext(contextFromTraceparent(traceparent));
+    return linked ? [{ context: linked }] : [];
+  });
+  return runInSpan(
+    name,
+    contextFromTraceparent(distinct[0]),
+    { kind: SpanKind.INTERNAL, attributes, links },
+    fn,
+  );
+}
+
 async function runInSpan<T>(
   name: string,
   parent: Context,
@@ -101,7 +127,11 @@ async function runInSpan<T>(
     .getTracer(TRACER_NAME)
     .startSpan(
       name,
-      { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
+      {
+        kind: options.kind ?? SpanKind.INTERNAL,
+        attributes: options.attributes,
+        links: options.links,
+      },
       parent,
     );
   try {

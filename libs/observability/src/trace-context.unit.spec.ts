@@ -5,6 +5,7 @@ import {
   currentTraceparent,
   injectTraceparent,
   SpanKind,
+  withBatchSpan,
   withSpan,
   withSpanFromTraceparent,
 } from './trace-context';
@@ -49,6 +50,23 @@ describe('trace context helpers', () => {
     expect(consumer.parentSpanContext?.isRemote).toBe(true);
     expect(project.parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
     expect(inside).toBe(`00-0af7651916cd43dd8448eb211c80319c-${project.spanContext().spanId}-01`);
+  });
+
+  it('withBatchSpan continues the first event trace and links the other distinct ones', async () => {
+    const other = '00-1bf7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01';
+    await withBatchSpan('project contacts', [null, remote, other, remote], () => undefined, {
+      'projection.event_count': 4,
+    });
+    const batch = spanNamed(tracing.finishedSpans(), 'project contacts');
+    expect(batch.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(batch.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(batch.links.map((link) => link.context.spanId)).toEqual(['c7ad6b7169203331']);
+    expect(batch.attributes['projection.event_count']).toBe(4);
+
+    await withBatchSpan('project untraced', [null, null], () => undefined);
+    const untraced = spanNamed(tracing.finishedSpans(), 'project untraced');
+    expect(untraced.parentSpanContext).toBeUndefined();
+    expect(untraced.links).toEqual([]);
   });
 
   it('starts a new trace for a missing or malformed traceparent, not a child of the active span', async () => {

@@ -4,6 +4,7 @@
 // checkpoint moved by a rebuild swap) it starts again from the stored
 // checkpoint after a backoff, so nothing is skipped and nothing doubled.
 import type { EventStore, Subscription } from '@engagement/event-store';
+import { SPAN_ATTRIBUTES, withBatchSpan } from '@engagement/observability';
 import type { Pool } from 'pg';
 import { applyStoreBatch, inTransaction } from './apply-batch';
 import { ensureProjectionTables, readCheckpoint } from './projection-checkpoints';
@@ -83,12 +84,22 @@ export async function startProjection(
           filter: projection.filter,
           maxBatchSize: options.maxBatchSize ?? 1_000,
           handle: async (batch) => {
-            await applyStoreBatch(
-              pool,
-              { projection, schema: projection.schema },
-              batch.events,
-              checkpoint,
-              batch.checkpoint,
+            // In the traces of the requests that appended these events.
+            await withBatchSpan(
+              `project ${projection.name}`,
+              batch.events.map((event) => event.metadata.traceparent),
+              () =>
+                applyStoreBatch(
+                  pool,
+                  { projection, schema: projection.schema },
+                  batch.events,
+                  checkpoint,
+                  batch.checkpoint,
+                ),
+              {
+                [SPAN_ATTRIBUTES.projectionName]: projection.name,
+                [SPAN_ATTRIBUTES.projectionEvents]: batch.events.length,
+              },
             );
             checkpoint = batch.checkpoint;
             advance(checkpoint);
