@@ -5,3 +5,4 @@ export * from './upcasting';
 export * from './contacts';
 export * from './messaging';
 export * from './events';
+export * from './crm';

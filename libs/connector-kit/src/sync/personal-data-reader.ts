@@ -1,0 +1,36 @@
+// How the connector reads contacts events whose personal fields are
+// encrypted per contact (crypto-shredding in the contacts service).
+// The platform's reader is the lead's `@engagement/personal-data`
+// (ContactPersonalData.decrypt); the services hand it in. An event whose
+// contact was erased reads as erased (ContactErasedError there): the feed
+// then drops what it knew and never retries.
+import type { RecordedEvent } from '@engagement/event-store';
+
+export interface PersonalDataReader {
+  decrypt(event: RecordedEvent): Promise<RecordedEvent>;
+  /** True for the reader's "this contact's key is gone" error. */
+  isErased(error: unknown): boolean;
+}
+
+const ENCRYPTED = /^pd1:/;
+
+function holdsCiphertext(value: unknown): boolean {
+  if (typeof value === 'string') return ENCRYPTED.test(value);
+  if (value && typeof value === 'object') return Object.values(value).some(holdsCiphertext);
+  return false;
+}
+
+/**
+ * TEMPORARY, until `@engagement/personal-data` is wired in every connector:
+ * reads events whose personal fields are in clear (tests that append
+ * plain events) and refuses ciphertext loudly instead of pushing it to a CRM.
+ */
+export const clearTextOnlyReader: PersonalDataReader = {
+  async decrypt(event) {
+    if (holdsCiphertext(event.data)) {
+      throw new Error(`Event ${event.id} holds encrypted personal data and no decrypting reader is configured`);
+    }
+    return event;
+  },
+  isErased: () => false,
+};
