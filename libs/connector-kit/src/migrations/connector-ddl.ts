@@ -99,6 +99,7 @@ export function workingTablesSql(schema: string): string[] {
       pushed_tag_ids JSONB NOT NULL DEFAULT '[]'::JSONB,
       sync_requested BOOLEAN NOT NULL DEFAULT false,
       external_id TEXT,
+      pushed_email TEXT,
       version BIGINT NOT NULL DEFAULT 0,
       pushed_version BIGINT NOT NULL DEFAULT 0,
       attempts INTEGER NOT NULL DEFAULT 0,

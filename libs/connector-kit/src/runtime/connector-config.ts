@@ -1,59 +1,38 @@
-// A connector's settings, read once from the environment. Every name is
-// prefixed with the connector's (CONNECTOR_HUBSPOT_PORT, ...), so the two
-// connectors run side by side from one environment.
-import { loadPlatformConfig } from '@engagement/config';
+// A connector's settings: the common service settings under its own prefix
+// (CONNECTOR_HUBSPOT_PORT, CONNECTOR_HUBSPOT_SCHEMA, CONNECTOR_HUBSPOT_TOPIC,
+// ...; libs/service-runtime), plus where contacts events come from, where
+// the provider's API is (HUBSPOT_API_BASE / GHL_API_BASE) and where the
+// contacts service answers (data keys for personal fields).
+import { loadServiceConfig, type ServiceConfig } from '@engagement/service-runtime';
 import type { ProviderFacts } from '../providers/provider-facts';
 import { providerBaseUrl } from '../providers/provider-facts';
 
-export interface ConnectorConfig {
+export interface ConnectorConfig extends ServiceConfig {
   provider: ProviderFacts['key'];
+  /** connector-hubspot, connector-gohighlevel: the service's name and audience. */
   serviceName: string;
-  port: number;
-  host: string;
-  databaseUrl: string;
-  kafkaBrokers: string[];
-  eventStoreConnectionString: string | undefined;
-  /** The connector's own schema: connector_hubspot, connector_gohighlevel. */
-  schema: string;
-  eventStoreSchema: string;
   /** Where contacts events come from (`contacts`; tests use their own). */
   contactsTopic: string;
-  /** Where its sync events go (`crm.<provider>`; tests use their own). */
-  crmTopic: string;
-  topicPartitions: number;
   consumerGroup: string;
   apiBaseUrl: string;
   contactsUrl: string;
-  relayEnabled: boolean;
 }
 
-const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+export const CONNECTOR_PORTS: Record<ProviderFacts['key'], number> = { hubspot: 3104, gohighlevel: 3105 };
 
 export function loadConnectorConfig(facts: ProviderFacts, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
   const prefix = `CONNECTOR_${facts.key.toUpperCase()}`;
-  const platform = loadPlatformConfig(env);
-  const schema = env[`${prefix}_SCHEMA`] ?? `connector_${facts.key}`;
-  const eventStoreSchema = env.EVENT_STORE_SCHEMA ?? 'event_store';
-  for (const [name, value] of [[`${prefix}_SCHEMA`, schema], ['EVENT_STORE_SCHEMA', eventStoreSchema]]) {
-    if (!IDENT.test(value)) throw new Error(`${name} must be a lower-case PostgreSQL identifier; got "${value}"`);
-  }
-  const defaultPort = facts.key === 'hubspot' ? 3104 : 3105;
+  const base = loadServiceConfig(
+    { prefix, port: CONNECTOR_PORTS[facts.key], schema: `connector_${facts.key}`, topic: `crm.${facts.key}` },
+    env,
+  );
   return {
+    ...base,
     provider: facts.key,
     serviceName: `connector-${facts.key}`,
-    port: Number(env[`${prefix}_PORT`] ?? defaultPort),
-    host: env[`${prefix}_HOST`] ?? '127.0.0.1',
-    databaseUrl: platform.databaseUrl,
-    kafkaBrokers: platform.kafkaBrokers,
-    eventStoreConnectionString: platform.eventStoreConnectionString,
-    schema,
-    eventStoreSchema,
     contactsTopic: env[`${prefix}_CONTACTS_TOPIC`] ?? env.CONTACTS_TOPIC ?? 'contacts',
-    crmTopic: env[`${prefix}_TOPIC`] ?? `crm.${facts.key}`,
-    topicPartitions: Number(env[`${prefix}_TOPIC_PARTITIONS`] ?? 6),
     consumerGroup: env[`${prefix}_GROUP`] ?? `connector-${facts.key}`,
     apiBaseUrl: providerBaseUrl(facts, env),
     contactsUrl: env.CONTACTS_URL ?? 'http://127.0.0.1:3101',
-    relayEnabled: env[`${prefix}_RELAY`] !== 'off',
   };
 }

@@ -1,28 +1,22 @@
-// A connector service assembled from the kit and one provider adapter:
-// database pool, event store, the read-model projection (integrations,
-// crm_sync_logs), the working tables, the contacts-topic feed, the push
-// loop with its rate limiter and retry policy, the relay of sync events to
-// `crm.<provider>`, and the HTTP API. stop() takes it down in reverse order.
-//
-// Kept minimal on purpose: the platform's common service shape
-// (libs/service-runtime) replaces the generic parts once it lands.
+// A connector service assembled from the kit and one provider adapter, on
+// the platform's common service shape (libs/service-runtime): the
+// read-model projection (integrations, crm_sync_logs), the working tables,
+// the contacts-topic feed, the push loop with its rate limiter and retry
+// policy, the relay of sync events to `crm.<provider>`, and the HTTP API.
+// stop() takes it down in reverse order (the runtime's).
 import 'reflect-metadata';
-import { Module, type INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type INestApplication } from '@nestjs/common';
+import { ensureProcessedEventsTable, KafkajsBus } from '@engagement/bus';
+import type { EventStore } from '@engagement/event-store';
+import type { RunningProjection } from '@engagement/projections';
 import {
-  consumeEvents,
-  ensureProcessedEventsTable,
-  KafkajsBus,
-  PostgresRelayCheckpoints,
-  startRelay,
-  type ConsumerHandle,
-  type Relay,
-} from '@engagement/bus';
-import { createEventStore, type EventStore } from '@engagement/event-store';
-import { createHttpService, HealthController, READINESS_CHECKS } from '@engagement/http';
-import { startProjection, type RunningProjection } from '@engagement/projections';
+  createServiceApp,
+  ServiceRuntime,
+  serviceModule,
+  type Log,
+} from '@engagement/service-runtime';
 import { applySqlMigrations } from '@engagement/sql-migrations';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { CredentialCipher } from '../credentials/credential-envelope';
 import { loadConnectorMasterKeys } from '../credentials/master-keys';
 import { IntegrationViews } from '../http/integration-views';
@@ -40,25 +34,13 @@ import { clearTextOnlyReader, type PersonalDataReader } from '../sync/personal-d
 import type { ConnectorConfig } from './connector-config';
 import { consumerLag } from './consumer-lag';
 
-export interface ConnectorLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export function jsonLog(service: string): ConnectorLog {
-  const line = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, service, msg, ...fields }) + '\n');
-  return { info: line('info'), warn: line('warn'), error: line('error') };
-}
-
 export interface ConnectorOptions {
   config: ConnectorConfig;
   adapter: CrmAdapter;
-  log: ConnectorLog;
+  log: Log;
   reader?: PersonalDataReader;
   env?: NodeJS.ProcessEnv;
-  /** Tests: the share of the provider's budget; default 0.9. */
+  /** The share of the provider's budget the bucket allows; default (and at most) 0.9. */
   budgetShare?: number;
   pusher?: { idleMs?: number; settleMs?: number; roundSize?: number };
 }
@@ -74,27 +56,18 @@ export interface RunningConnector {
   stop(): Promise<void>;
 }
 
+/** Builds the connector and its HTTP app; the caller listens (runServiceMain, or a test). */
 export async function startConnector(options: ConnectorOptions): Promise<RunningConnector> {
   const { config, adapter, log } = options;
   const facts = adapter.facts;
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 20 });
-  pool.on('error', (error) => log.warn('idle database connection lost', { error: error.message }));
-  const store = await createEventStore({
-    databaseUrl: config.databaseUrl,
-    eventStoreConnectionString: config.eventStoreConnectionString,
-    schema: config.eventStoreSchema,
-  });
+  const runtime = await ServiceRuntime.open(config.serviceName, config, log, { poolSize: 20 });
+  const { pool, eventStore: store } = runtime;
   const cipher = new CredentialCipher(loadConnectorMasterKeys(options.env ?? process.env, (m) => log.warn(m)));
   const commands = new IntegrationCommands(store, cipher, facts.key);
 
   await applySqlMigrations(pool, config.schema, [{ version: 1, sql: workingTablesSql(config.schema).join(';\n') }]);
   await ensureProcessedEventsTable(pool, config.schema);
-  const projection = await startProjection({
-    store,
-    pool,
-    projection: connectorProjection(facts.key, config.schema),
-    log: (message, fields) => log.warn(message, fields),
-  });
+  const projection = await runtime.startProjection(connectorProjection(facts.key, config.schema));
 
   const share = options.budgetShare ?? 0.9;
   const limiter = new RateLimiter(
@@ -108,9 +81,11 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     onRetry: (info) => log.warn('CRM call retried', info),
   });
 
-  const bus = new KafkajsBus({ brokers: config.kafkaBrokers, clientId: config.serviceName });
-  const dlqTopic = `${config.crmTopic}.dlq`;
-  const dlq = bus.producer();
+  // Dead letters go to `crm.<provider>.dlq` with the reason (besides the failed sync event).
+  const dlqTopic = `${config.topic}.dlq`;
+  const dlqBus = new KafkajsBus({ brokers: config.kafkaBrokers, clientId: `${config.serviceName}-dlq` });
+  const dlq = dlqBus.producer();
+  let dlqReady: Promise<void> | null = null;
   const pusher = new CrmPusher({
     pool,
     schema: config.schema,
@@ -120,12 +95,17 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     log,
     ...options.pusher,
     async deadLetter(letter) {
+      dlqReady ??= dlqBus.ensureTopics([{ topic: dlqTopic, partitions: 1 }]);
+      await dlqReady;
       await dlq.send(dlqTopic, [
-        { key: letter.entityId, value: JSON.stringify({ provider: facts.key, ...letter, at: new Date().toISOString() }), headers: { reason: letter.reason.slice(0, 500) } },
+        {
+          key: letter.entityId,
+          value: JSON.stringify({ provider: facts.key, ...letter, at: new Date().toISOString() }),
+          headers: { reason: letter.reason.slice(0, 500) },
+        },
       ]);
     },
   });
-
   const feed = new ContactsFeed({
     pool,
     schema: config.schema,
@@ -134,43 +114,23 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     onChange: () => pusher.wake(),
   });
 
-  let consumer: ConsumerHandle | undefined;
-  let relay: Relay | undefined;
-  let stopped = false;
-  const background = (async () => {
-    await bus.ensureTopics([
-      { topic: config.crmTopic, partitions: config.topicPartitions },
-      { topic: dlqTopic, partitions: 1 },
-    ]);
-    if (stopped) return;
-    if (config.relayEnabled) {
-      relay = startRelay({
-        store,
-        bus,
-        topic: config.crmTopic,
-        filter: { streamPrefixes: [`crm-${facts.key}-`] },
-        checkpoints: new PostgresRelayCheckpoints(pool, config.schema),
-        name: `${config.serviceName}-relay:${config.crmTopic}`,
-      });
-    }
-    await bus.ensureTopics([{ topic: config.contactsTopic, partitions: 6 }]);
-    if (stopped) return;
-    consumer = await consumeEvents({
-      bus,
-      groupId: config.consumerGroup,
-      topics: [config.contactsTopic],
-      fromBeginning: true,
-      handleBatch: (events) => feed.handleBatch(events),
-    });
-  })().catch((error) => {
-    if (!stopped) log.error('Kafka side could not start', { error: (error as Error).message });
+  runtime.startRelay([`crm-${facts.key}-`]);
+  runtime.startConsumer({
+    groupId: config.consumerGroup,
+    topics: [config.contactsTopic],
+    fromBeginning: true,
+    handleBatch: (events) => feed.handleBatch(events),
   });
   pusher.start();
+  runtime.onStop(async () => {
+    await pusher.stop();
+    await dlq.close();
+    await dlqBus.close();
+  });
 
-  const views = new IntegrationViews(pool, config.schema, facts.key);
   const Integrations = integrationsController(facts.key, {
     commands,
-    views,
+    views: new IntegrationViews(pool, config.schema, facts.key),
     consumerLag: () => consumerLag(config.kafkaBrokers, config.consumerGroup, [config.contactsTopic]),
     changed: () => {
       refresher.reset();
@@ -180,25 +140,15 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       if (position !== null) await projection.waitForPosition(position, 5_000).catch(() => undefined);
     },
   });
-
-  @Module({
-    controllers: [HealthController, Integrations],
-    providers: [
-      {
-        provide: READINESS_CHECKS,
-        useValue: [{ name: 'database', check: async () => void (await pool.query('SELECT 1')) }],
-      },
-    ],
-  })
   class ConnectorModule {}
-
-  const app = await createHttpService(ConnectorModule, '1mb', config.serviceName);
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle(config.serviceName).setVersion('1').build(),
-  );
-  app.getHttpAdapter().get('/openapi.json', (_req: unknown, res: { json(body: unknown): void }) => res.json(document));
-  await app.listen(config.port, config.host);
+  const app = await createServiceApp({
+    module: serviceModule(ConnectorModule, { controllers: [Integrations], providers: [], readiness: runtime.readinessChecks() }),
+    log,
+    openApi: {
+      title: config.serviceName,
+      description: `Pushes contacts, tags and activities to ${facts.displayName}; /integrations/${facts.key} manages the integration.`,
+    },
+  });
 
   return {
     app,
@@ -209,17 +159,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     projection,
     commands,
     async stop() {
-      stopped = true;
       await app.close();
-      await pusher.stop();
-      await consumer?.stop();
-      await relay?.stop();
-      await background;
-      await dlq.close();
-      await bus.close();
-      await projection.stop();
-      await store.close();
-      await pool.end();
+      await runtime.stop();
     },
   };
 }

@@ -20,6 +20,8 @@ export interface ContactPush {
   contactId: string;
   /** Known when an earlier push created the record: update it in place (an email change stays one record). */
   externalId: string | null;
+  /** The email changed since the last push: a CRM keyed on email must update by externalId. */
+  emailChanged: boolean;
   /** CRM field → value, after mapping. */
   fields: Record<string, string>;
   /** Our fields and properties that have no CRM field (skipped, logged). */

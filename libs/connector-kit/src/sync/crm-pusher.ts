@@ -63,6 +63,7 @@ interface ContactRow {
   tag_ids: string[];
   pushed_tag_ids: string[];
   external_id: string | null;
+  pushed_email: string | null;
   version: string;
 }
 
@@ -149,7 +150,7 @@ export class CrmPusher {
     const syncAll = integration.config?.sync_all_contacts === true;
     const { rows } = await this.options.pool.query<ContactRow>(
       `SELECT contact_id, email, first_name, last_name, phone, lifecycle_stage, lead_score, properties, tag_ids,
-              pushed_tag_ids, external_id, version
+              pushed_tag_ids, external_id, pushed_email, version
          FROM ${this.s}.sync_contacts
         WHERE version > pushed_version AND NOT dead AND NOT erased AND next_attempt_at <= now()
           AND changed_at < now() - make_interval(secs => $2::float8 / 1000)
@@ -204,6 +205,7 @@ export class CrmPusher {
     return {
       contactId: row.contact_id,
       externalId: row.external_id,
+      emailChanged: row.external_id !== null && row.pushed_email !== null && row.pushed_email !== row.email,
       fields: mapped.fields,
       snapshot,
       tags: {
@@ -301,8 +303,8 @@ export class CrmPusher {
     if (result.ok) {
       await this.options.pool.query(
         `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint), external_id = $3,
-           pushed_tag_ids = $4, attempts = 0, last_error = NULL WHERE contact_id = $1`,
-        [row.contact_id, row.version, result.externalId, JSON.stringify(row.tag_ids)],
+           pushed_tag_ids = $4, pushed_email = $5, attempts = 0, last_error = NULL WHERE contact_id = $1`,
+        [row.contact_id, row.version, result.externalId, JSON.stringify(row.tag_ids), row.email],
       );
     } else {
       // Refused or dead-lettered: not retried until the contact changes again (or an operator revives it).
