@@ -61,20 +61,20 @@ export class IntegrationViews {
 
   /** Counts by status over the last hour and day, the last errors, and the pusher's backlog. */
   async syncStatus(integrationId: string) {
-    const counts = await this.pool.query<{ window: string; status: string; n: string }>(
-      `SELECT w.window, l.status, count(*) AS n
+    const counts = await this.pool.query<{ period: string; status: string; n: string }>(
+      `SELECT w.period, l.status, count(*) AS n
          FROM ${this.s}.crm_sync_logs l
-         JOIN (VALUES ('lastHour', interval '1 hour'), ('lastDay', interval '1 day')) AS w(window, span)
+         JOIN (VALUES ('lastHour', interval '1 hour'), ('lastDay', interval '1 day')) AS w(period, span)
            ON l.synced_at > now() - w.span
         WHERE l.integration_id = $1
-        GROUP BY w.window, l.status`,
+        GROUP BY w.period, l.status`,
       [integrationId],
     );
     const byWindow: Record<string, Record<string, number>> = {
       lastHour: { success: 0, failed: 0, partial: 0, skipped: 0 },
       lastDay: { success: 0, failed: 0, partial: 0, skipped: 0 },
     };
-    for (const row of counts.rows) byWindow[row.window][row.status] = Number(row.n);
+    for (const row of counts.rows) byWindow[row.period][row.status] = Number(row.n);
     const errors = await this.pool.query(
       `SELECT synced_at, sync_type, entity_type, entity_id, error_code, error_message
          FROM ${this.s}.crm_sync_logs WHERE integration_id = $1 AND status = 'failed'

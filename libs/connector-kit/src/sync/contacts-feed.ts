@@ -181,6 +181,11 @@ export class ContactsFeed {
            ON CONFLICT (tag_id) DO UPDATE SET mapping_type = $2, external_id = $3`,
           [m.tagId, m.mappingType, m.externalId],
         );
+        // Contacts that already have the tag get it in the CRM now.
+        await client.query(
+          `UPDATE ${s}.sync_contacts SET version = version + 1, changed_at = now() WHERE tag_ids ? $1::text AND NOT erased`,
+          [m.tagId],
+        );
         return;
       }
       case 'TagCrmMappingRemoved':

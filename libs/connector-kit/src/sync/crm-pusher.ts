@@ -85,6 +85,15 @@ async function inBatches<T>(items: T[], concurrency: number, work: (item: T) => 
   );
 }
 
+/**
+ * The tags the CRM now has: the current ones, less those it had no mapping
+ * for (they count as not pushed, so a mapping set later pushes them).
+ */
+function appliedTagIds(item: ContactPush, skippedSlugs: string[]): string[] {
+  const skipped = new Set(skippedSlugs);
+  return item.tags.current.filter((t) => !skipped.has(t.slug)).map((t) => t.tagId);
+}
+
 export class CrmPusher {
   private readonly s: string;
   private readonly provider: string;
@@ -304,7 +313,7 @@ export class CrmPusher {
       await this.options.pool.query(
         `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint), external_id = $3,
            pushed_tag_ids = $4, pushed_email = $5, attempts = 0, last_error = NULL WHERE contact_id = $1`,
-        [row.contact_id, row.version, result.externalId, JSON.stringify(row.tag_ids), row.email],
+        [row.contact_id, row.version, result.externalId, JSON.stringify(appliedTagIds(item, result.tags.skipped)), row.email],
       );
     } else {
       // Refused or dead-lettered: not retried until the contact changes again (or an operator revives it).

@@ -13,7 +13,7 @@ import {
   diffSchemas,
   readSeedStatements,
   type SchemaDifference,
-} from './seed-schema';
+} from '@engagement/seed-schema';
 
 const TABLES = ['contacts', 'contact_properties', 'tags', 'contact_tags', 'activities'] as const;
 

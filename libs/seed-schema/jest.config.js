@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'seed-schema',
+  rootDir: __dirname,
+};
