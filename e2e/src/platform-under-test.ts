@@ -12,6 +12,10 @@ import { findWorkspaceRoot, loadPlatformConfig } from '@engagement/config';
 export interface PlatformUnderTest {
   gatewayUrl: string;
   contactsUrl: string;
+  eventsUrl: string;
+  eventsSchema: string;
+  /** The events service's topic (contacts consumes it for activities). */
+  eventsTopic: string;
   apiKey: string;
   contactsSchema: string;
   eventStoreSchema: string;
@@ -46,10 +50,16 @@ export async function startPlatformUnderTest(
   const eventStoreSchema = `event_store_e2e_${suffix}`;
   const gatewaySchema = `api_gateway_e2e_${suffix}`;
   const contactsTopic = `contacts-e2e-${suffix}`;
+  const eventsSchema = `events_e2e_${suffix}`;
+  const eventsTopic = `events-e2e-${suffix}`;
   const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
   const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
   const tokenKey = randomBytes(32);
-  const [contactsPort, gatewayPort] = [await freePort(), await freePort()];
+  const [contactsPort, gatewayPort, eventsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const output: string[] = [];
   const base = {
     ...process.env,
@@ -67,6 +77,16 @@ export async function startPlatformUnderTest(
     CONTACTS_TOPIC: contactsTopic,
     CONTACTS_TOPIC_PARTITIONS: '3',
     CONTACTS_MASTER_KEYS: masterKeys,
+    CONTACTS_EVENTS_TOPIC: eventsTopic,
+  });
+  const events = startService('events', output, {
+    ...base,
+    EVENTS_PORT: String(eventsPort),
+    EVENTS_SCHEMA: eventsSchema,
+    EVENT_STORE_SCHEMA: eventStoreSchema,
+    EVENTS_TOPIC: eventsTopic,
+    EVENTS_TOPIC_PARTITIONS: '3',
+    CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
   });
   const gateway = startService('api-gateway', output, {
     ...base,
@@ -74,19 +94,21 @@ export async function startPlatformUnderTest(
     API_GATEWAY_SCHEMA: gatewaySchema,
     API_BOOTSTRAP_KEY: apiKey,
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
+    EVENTS_URL: `http://127.0.0.1:${eventsPort}`,
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
   });
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   const stop = async () => {
-    await Promise.all([stopProcess(gateway), stopProcess(contacts)]);
-    for (const schema of [contactsSchema, eventStoreSchema, gatewaySchema]) {
+    await Promise.all([stopProcess(gateway), stopProcess(events), stopProcess(contacts)]);
+    for (const schema of [contactsSchema, eventsSchema, eventStoreSchema, gatewaySchema]) {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
     await pool.end();
   };
   try {
     await waitForHealth(`http://127.0.0.1:${contactsPort}/health`, contacts, output);
+    await waitForHealth(`http://127.0.0.1:${eventsPort}/health`, events, output);
     await waitForHealth(`http://127.0.0.1:${gatewayPort}/health`, gateway, output);
   } catch (error) {
     await stop();
@@ -95,6 +117,9 @@ export async function startPlatformUnderTest(
   return {
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     contactsUrl: `http://127.0.0.1:${contactsPort}`,
+    eventsUrl: `http://127.0.0.1:${eventsPort}`,
+    eventsSchema,
+    eventsTopic,
     apiKey,
     contactsSchema,
     eventStoreSchema,
@@ -119,6 +144,7 @@ export async function startPlatformUnderTest(
             CONTACTS_SCHEMA: contactsSchema,
             EVENT_STORE_SCHEMA: eventStoreSchema,
             CONTACTS_MASTER_KEYS: masterKeys,
+            EVENTS_SCHEMA: eventsSchema,
             ...env,
           },
         },

@@ -24,6 +24,12 @@ export interface ContactsConfig extends ServiceConfig {
   leadScoringRules: string | undefined;
   /** Whether this process processes bulk import jobs in the background. */
   importWorkerEnabled: boolean;
+  /**
+   * CONTACTS_EVENTS_TOPIC: the events service's topic, whose registrations,
+   * attendances and no-shows become activities (`events`; `off`: not
+   * consumed). Unset in tests that have no broker to spare.
+   */
+  eventsTopic?: string;
 }
 
 export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): ContactsConfig {
@@ -44,5 +50,7 @@ export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): Contac
     ),
     leadScoringRules: env.CONTACTS_LEAD_SCORING_RULES || undefined,
     importWorkerEnabled: env.CONTACTS_IMPORT_WORKER !== 'off',
+    eventsTopic:
+      env.CONTACTS_EVENTS_TOPIC === 'off' ? undefined : (env.CONTACTS_EVENTS_TOPIC ?? 'events'),
   };
 }

@@ -10,6 +10,7 @@ import type { RunningProjection } from '@engagement/projections';
 import { ServiceRuntime, type Log } from '@engagement/service-runtime';
 import type { Pool } from 'pg';
 import { loadLeadScoringRules } from './activities/lead-scoring-rules';
+import { eventActivitiesConsumer } from './activities/event-activities.consumer';
 import { RecordActivityHandler } from './activities/record-activity.handler';
 import { ImportJobs } from './bulk-import/import-jobs.table';
 import { ImportWorker, type ImportWorkerOptions } from './bulk-import/import-worker';
@@ -117,6 +118,8 @@ export async function startContactsRuntime(
   if (importWorker) base.onStop(() => importWorker.stop());
 
   base.startRelay(CONTACTS_RELAYED_STREAMS);
+  if (config.eventsTopic)
+    base.startConsumer(eventActivitiesConsumer(config.eventsTopic, recordActivity));
 
   return {
     config,
