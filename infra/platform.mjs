@@ -10,6 +10,8 @@
 // and writes .data/platform.json:
 //   { "databaseUrl": "postgres://...", "kafkaBrokers": "127.0.0.1:9092",
 //     "postgres": "external|local|embedded", "kafka": "external|local" }
+// While services run, a start with other resolved settings (another
+// database or brokers) is refused: see infra/start-settings.mjs.
 // stop: the services (in reverse order), Kafka, then PostgreSQL; only what
 // these scripts started is stopped. status exits 0 when all is up, 3 if not.
 // See the headers of infra/postgres/postgres.mjs and infra/kafka/kafka.sh for
@@ -18,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as postgres from './postgres/postgres.mjs';
 import { nodeService } from './services.mjs';
+import { requestedSettings, startConflict } from './start-settings.mjs';
 import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './state.mjs';
 
 // ---------------------------------------------------------------------------
@@ -108,6 +111,7 @@ function withPgPrefix(fn) {
 
 async function start() {
   const t0 = Date.now();
+  await refuseOtherSettings();
   say('postgres: resolving (DATABASE_URL, else 127.0.0.1:5432, else embedded)...');
   const pg = await withPgPrefix(postgres.start);
 
@@ -155,6 +159,23 @@ async function start() {
   say(`  Kafka (${kafka.mode}): ${kafka.brokers}`);
   for (const service of services) say(`  ${service.name}: ${service.url()}`);
   say(`  written to ${rel(STATE_FILE)}`);
+}
+
+/**
+ * Services that already run stay on the PostgreSQL and Kafka they were
+ * started with: a start resolving others would split the platform (see
+ * infra/start-settings.mjs), so it is refused with what runs and how to stop it.
+ */
+async function refuseOtherSettings() {
+  const running = services
+    .map((service) => ({ name: service.name, pid: service.pid() }))
+    .filter((service) => service.pid);
+  if (running.length === 0) return;
+  const requested = requestedSettings(process.env, {
+    localPostgresUsable: await postgres.localUsable(),
+  });
+  const conflict = startConflict({ recorded: readState(), requested, running });
+  if (conflict) throw new Error(conflict);
 }
 
 async function stop() {

@@ -47,6 +47,8 @@ export function nodeService({ name, entry, portVariable, defaultPort, audience }
     name,
     audience,
     url,
+    /** The pid of this service's process when it runs, else null. */
+    pid: () => runningPid(pidFile),
     async start(env) {
       const running = runningPid(pidFile);
       if (running) {

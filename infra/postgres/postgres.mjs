@@ -482,6 +482,20 @@ async function useEmbedded() {
 
 // --- commands -------------------------------------------------------------------
 
+/**
+ * Whether start would take the server on 127.0.0.1:5432 (without
+ * DATABASE_URL or PG_FORCE_EMBEDDED): it answers and lets one of tryLocal's
+ * users in without a password. Only connects; creates nothing.
+ */
+export async function localUsable() {
+  if (!(await portAnswers(LOCAL_PORT))) return false;
+  for (const user of new Set(['postgres', os.userInfo().username])) {
+    const err = await probe({ host: '127.0.0.1', port: LOCAL_PORT, user, database: 'postgres' });
+    if (!err) return true;
+  }
+  return false;
+}
+
 export const start = () => withLock('postgres', startUnlocked);
 export const stop = () => withLock('postgres', stopUnlocked);
 

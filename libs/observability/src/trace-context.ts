@@ -123,17 +123,15 @@ async function runInSpan<T>(
   options: SpanOptions,
   fn: (span: Span) => Promise<T> | T,
 ): Promise<T> {
-  const span = trace
-    .getTracer(TRACER_NAME)
-    .startSpan(
-      name,
-      {
-        kind: options.kind ?? SpanKind.INTERNAL,
-        attributes: options.attributes,
-        links: options.links,
-      },
-      parent,
-    );
+  const span = trace.getTracer(TRACER_NAME).startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      attributes: options.attributes,
+      links: options.links,
+    },
+    parent,
+  );
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
