@@ -27,7 +27,9 @@ export class EmailChannel implements ChannelProvider {
       host: url.hostname,
       port: Number(url.port || 25),
       secure: url.protocol === 'smtps:',
-      auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+      auth: url.username
+        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+        : undefined,
       maxConnections: options.maxConnections,
       maxMessages: Infinity,
       // A local relay without STARTTLS is normal in development; TLS is used when offered.
@@ -42,7 +44,8 @@ export class EmailChannel implements ChannelProvider {
   }
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
-    if (!message.to.email) throw new ProviderError('no-address', 'the contact has no email address', false);
+    if (!message.to.email)
+      throw new ProviderError('no-address', 'the contact has no email address', false);
     const messageId = this.messageIdOf(message.messageId);
     const headers: Record<string, string> = { 'X-Engagement-Message-Id': message.messageId };
     if (message.unsubscribeUrl) {
@@ -52,14 +55,19 @@ export class EmailChannel implements ChannelProvider {
     try {
       const info = await this.transport.sendMail({
         from: this.options.from,
-        to: message.to.name ? { name: message.to.name, address: message.to.email } : message.to.email,
+        to: message.to.name
+          ? { name: message.to.name, address: message.to.email }
+          : message.to.email,
         subject: message.subject ?? '',
         html: message.html ?? undefined,
         text: message.text ?? undefined,
         messageId,
         headers,
       });
-      return { providerMessageId: info.messageId ?? messageId, metadata: { response: info.response } };
+      return {
+        providerMessageId: info.messageId ?? messageId,
+        metadata: { response: info.response },
+      };
     } catch (error) {
       throw smtpError(error);
     }

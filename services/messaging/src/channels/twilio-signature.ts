@@ -3,7 +3,11 @@
 // by name, no separators)). Compared in constant time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+export function twilioSignature(
+  authToken: string,
+  url: string,
+  params: Record<string, string>,
+): string {
   const data = Object.keys(params)
     .sort()
     .reduce((acc, name) => acc + name + params[name], url);
@@ -24,7 +28,12 @@ export function verifyTwilioSignature(
 
 export type TwilioStatusUpdate =
   | { kind: 'delivered' }
-  | { kind: 'failed'; errorCode: string | null; errorMessage: string | null; bounce: 'hard' | 'soft' }
+  | {
+      kind: 'failed';
+      errorCode: string | null;
+      errorMessage: string | null;
+      bounce: 'hard' | 'soft';
+    }
   | { kind: 'ignored' };
 
 /** What a status callback means for the message (Twilio sends no callback for the initial status). */
@@ -42,7 +51,8 @@ export function parseTwilioStatus(params: Record<string, string>): TwilioStatusU
         kind: 'failed',
         errorCode,
         errorMessage: params.ErrorMessage || null,
-        bounce: errorCode && ['30005', '30006', '21211', '21614'].includes(errorCode) ? 'hard' : 'soft',
+        bounce:
+          errorCode && ['30005', '30006', '21211', '21614'].includes(errorCode) ? 'hard' : 'soft',
       };
     default:
       return { kind: 'ignored' };

@@ -34,20 +34,29 @@ export class TwilioChannel implements ChannelProvider {
     const { apiBase, accountSid, authToken } = this.options;
     let response: Response;
     try {
-      response = await fetch(`${apiBase.replace(/\/+$/, '')}/2010-04-01/Accounts/${accountSid}/Messages.json`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
+      response = await fetch(
+        `${apiBase.replace(/\/+$/, '')}/2010-04-01/Accounts/${accountSid}/Messages.json`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: form,
+          signal: AbortSignal.timeout(this.options.timeoutMs),
         },
-        body: form,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      );
     } catch (error) {
       throw new ProviderError('network', (error as Error).message, true);
     }
-    const body = (await response.json().catch(() => ({}))) as { sid?: string; code?: number; message?: string; status?: string };
-    if (response.ok && body.sid) return { providerMessageId: body.sid, metadata: { status: body.status ?? null } };
+    const body = (await response.json().catch(() => ({}))) as {
+      sid?: string;
+      code?: number;
+      message?: string;
+      status?: string;
+    };
+    if (response.ok && body.sid)
+      return { providerMessageId: body.sid, metadata: { status: body.status ?? null } };
     const code = String(body.code ?? response.status);
     const text = body.message ?? `Twilio answered ${response.status}`;
     // 429 and 5xx pass; a 400 (invalid number, unsubscribed recipient 21610) will not.

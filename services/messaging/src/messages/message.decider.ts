@@ -32,6 +32,8 @@ export type MessageState =
       attempts: number;
       idempotencyKey: string | null;
       deferredUntil: string | null;
+      /** When the next attempt may start after a failed one. */
+      retryAt: string | null;
       unsubscribed: boolean;
     };
 
@@ -90,6 +92,7 @@ export const messageDecider: Decider<MessageCommand, MessageEvent, MessageState>
         attempts: 0,
         idempotencyKey: null,
         deferredUntil: null,
+        retryAt: null,
         unsubscribed: false,
       };
     }
@@ -109,7 +112,7 @@ export const messageDecider: Decider<MessageCommand, MessageEvent, MessageState>
       case 'MessageSent':
         return { ...state, status: 'sent' };
       case 'MessageAttemptFailed':
-        return { ...state, status: 'retrying' };
+        return { ...state, status: 'retrying', retryAt: event.data.retryAt };
       case 'MessageFailed':
         return { ...state, status: 'failed' };
       case 'MessageDelivered':
@@ -223,7 +226,9 @@ export const messageDecider: Decider<MessageCommand, MessageEvent, MessageState>
         if (status !== 'sent') return [];
         return [{ type: 'MessageDelivered', data: { ...ref, deliveredAt: at } }];
       case 'RecordBounced':
-        if (status === 'bounced' || !AFTER_SEND.includes(status)) return [];
+        // From 'sending' too: a recipient refused during the SMTP dialogue is a bounce at once.
+        if (status === 'bounced' || !(AFTER_SEND.includes(status) || status === 'sending'))
+          return [];
         return [
           {
             type: 'MessageBounced',

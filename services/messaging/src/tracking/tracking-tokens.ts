@@ -6,9 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type TrackingPayload =
-  | { k: 'open'; m: string }
-  | { k: 'click'; m: string; u: string }
-  | { k: 'unsubscribe'; m: string };
+  { k: 'open'; m: string } | { k: 'click'; m: string; u: string } | { k: 'unsubscribe'; m: string };
 
 export class TrackingTokens {
   constructor(private readonly secret: Buffer) {
@@ -28,7 +26,9 @@ export class TrackingTokens {
     const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
     try {
-      const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TrackingPayload;
+      const payload = JSON.parse(
+        Buffer.from(body, 'base64url').toString('utf8'),
+      ) as TrackingPayload;
       if (typeof payload.m !== 'string') return null;
       if (payload.k === 'click' && !isWebUrl(payload.u)) return null;
       return payload;
@@ -65,9 +65,15 @@ export function addTracking(
     return `href="${base}/track/click/${tokens.sign({ k: 'click', m: messageId, u: target })}"`;
   });
   const pixel = `<img src="${base}/track/open/${tokens.sign({ k: 'open', m: messageId })}" width="1" height="1" alt="" style="display:none">`;
-  return /<\/body>/i.test(rewritten) ? rewritten.replace(/<\/body>/i, `${pixel}</body>`) : rewritten + pixel;
+  return /<\/body>/i.test(rewritten)
+    ? rewritten.replace(/<\/body>/i, `${pixel}</body>`)
+    : rewritten + pixel;
 }
 
-export function unsubscribeUrl(messageId: string, tokens: TrackingTokens, publicBaseUrl: string): string {
+export function unsubscribeUrl(
+  messageId: string,
+  tokens: TrackingTokens,
+  publicBaseUrl: string,
+): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/track/unsubscribe/${tokens.sign({ k: 'unsubscribe', m: messageId })}`;
 }

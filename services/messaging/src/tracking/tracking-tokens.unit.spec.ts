@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { addTracking, TrackingTokens } from './tracking-tokens';
-import { parseTwilioStatus, twilioSignature, verifyTwilioSignature } from '../channels/twilio-signature';
+import {
+  parseTwilioStatus,
+  twilioSignature,
+  verifyTwilioSignature,
+} from '../channels/twilio-signature';
 
 const tokens = new TrackingTokens(randomBytes(32));
 const messageId = 'a0000000-0000-4000-8000-000000000001';
@@ -22,13 +26,24 @@ describe('tracking tokens', () => {
   });
 
   it('never signs its way into a redirect to a non-web URL', () => {
-    expect(tokens.verify(tokens.sign({ k: 'click', m: messageId, u: 'javascript:alert(1)' }))).toBeNull();
+    expect(
+      tokens.verify(tokens.sign({ k: 'click', m: messageId, u: 'javascript:alert(1)' })),
+    ).toBeNull();
   });
 
   it('rewrites web links through the click redirect and adds an open pixel', () => {
-    const html = addTracking('<body><a href="https://example.com/x?a=1&amp;b=2">x</a> <a href="mailto:a@b">m</a></body>', messageId, tokens, 'http://gw/api/');
+    const html = addTracking(
+      '<body><a href="https://example.com/x?a=1&amp;b=2">x</a> <a href="mailto:a@b">m</a></body>',
+      messageId,
+      tokens,
+      'http://gw/api/',
+    );
     const [, clickToken] = /href="http:\/\/gw\/api\/track\/click\/([^"]+)"/.exec(html)!;
-    expect(tokens.verify(clickToken)).toEqual({ k: 'click', m: messageId, u: 'https://example.com/x?a=1&b=2' });
+    expect(tokens.verify(clickToken)).toEqual({
+      k: 'click',
+      m: messageId,
+      u: 'https://example.com/x?a=1&b=2',
+    });
     expect(html).toContain('href="mailto:a@b"');
     expect(html).toMatch(/<img src="http:\/\/gw\/api\/track\/open\/[^"]+"[^>]*><\/body>$/);
   });
@@ -41,15 +56,23 @@ describe('Twilio status callbacks', () => {
   it('accepts the signature Twilio computes and nothing else', () => {
     const signature = twilioSignature('token', url, params);
     expect(verifyTwilioSignature('token', url, params, signature)).toBe(true);
-    expect(verifyTwilioSignature('token', url, { ...params, MessageStatus: 'failed' }, signature)).toBe(false);
+    expect(
+      verifyTwilioSignature('token', url, { ...params, MessageStatus: 'failed' }, signature),
+    ).toBe(false);
     expect(verifyTwilioSignature('other', url, params, signature)).toBe(false);
     expect(verifyTwilioSignature('token', url, params, undefined)).toBe(false);
   });
 
   it('maps statuses to delivery, hard and soft failures', () => {
     expect(parseTwilioStatus(params)).toEqual({ kind: 'delivered' });
-    expect(parseTwilioStatus({ MessageStatus: 'undelivered', ErrorCode: '30005' })).toMatchObject({ kind: 'failed', bounce: 'hard' });
-    expect(parseTwilioStatus({ MessageStatus: 'failed', ErrorCode: '30008' })).toMatchObject({ kind: 'failed', bounce: 'soft' });
+    expect(parseTwilioStatus({ MessageStatus: 'undelivered', ErrorCode: '30005' })).toMatchObject({
+      kind: 'failed',
+      bounce: 'hard',
+    });
+    expect(parseTwilioStatus({ MessageStatus: 'failed', ErrorCode: '30008' })).toMatchObject({
+      kind: 'failed',
+      bounce: 'soft',
+    });
     expect(parseTwilioStatus({ MessageStatus: 'sent' })).toEqual({ kind: 'ignored' });
   });
 });

@@ -1,0 +1,176 @@
+// Everything the messaging service runs besides its HTTP routes, built in
+// one place and in dependency order on the platform's ServiceRuntime: the
+// read-model and send-queue projections (from messaging's own streams), the
+// replica of contacts (from topic `contacts`), the channels, the send
+// workers, the reminder scheduler and the campaign runner, and the relay of
+// messaging's streams to topic `messaging`.
+import { applyKafkaBatch } from '@engagement/projections';
+import { prepareProjection, type RunningProjection } from '@engagement/projections';
+import { ReadModelWaiter, ServiceRuntime, type Log } from '@engagement/service-runtime';
+import type { ChannelProvider } from './channels/channel';
+import { EmailChannel } from './channels/email.channel';
+import { RecordedChannel } from './channels/recorded.channel';
+import { TwilioChannel } from './channels/twilio.channel';
+import type { MessagingConfig } from './config';
+import { contactsReplicaProjection } from './contacts-replica/contacts-replica.projection';
+import {
+  personalFieldsReader,
+  type ContactEventDecrypter,
+} from './contacts-replica/personal-fields';
+import { RecipientDirectory } from './contacts-replica/recipient-directory';
+import { Dispatcher } from './messages/dispatcher';
+import { MessageRequester } from './messages/request-message';
+import { SendWorker, sendQueueProjection } from './messages/send-queue';
+import type { ReadModelSource } from './read-model/messaging.queries';
+import { messagingReadModelProjection } from './read-model/messaging-read-model.projection';
+import { MessagingStreams } from './shared/messaging-streams';
+import { ExternalContent } from './templates/external-content';
+import { TemplatesHandler } from './templates/templates.handler';
+import { TrackingTokens } from './tracking/tracking-tokens';
+import { TrackingHandler } from './tracking/tracking.handler';
+import { WebhookSettings } from './tracking/webhooks.controller';
+
+/** The streams messaging writes, relayed to topic `messaging`. */
+export const MESSAGING_STREAMS = ['message-', 'template-', 'campaign-'];
+
+export interface MessagingRuntimeOptions {
+  /** Decrypts contacts' personal fields (@engagement/personal-data); null: fields in clear only. */
+  decrypter?: ContactEventDecrypter | null;
+  isErasedError?: (error: unknown) => boolean;
+  /** Replaces the channels (tests). */
+  channels?: Partial<Record<string, ChannelProvider>>;
+  clock?: () => Date;
+  /** Consume topic `contacts` into the replica (default true). */
+  consumeContacts?: boolean;
+}
+
+export interface MessagingRuntime {
+  config: MessagingConfig;
+  log: Log;
+  base: ServiceRuntime;
+  streams: MessagingStreams;
+  readModel: ReadModelSource;
+  projection: RunningProjection;
+  waiter: ReadModelWaiter;
+  templates: TemplatesHandler;
+  requester: MessageRequester;
+  dispatcher: Dispatcher;
+  worker: SendWorker;
+  tokens: TrackingTokens;
+  tracking: TrackingHandler;
+  webhooks: WebhookSettings;
+  recipients: RecipientDirectory;
+  stop(): Promise<void>;
+}
+
+export async function startMessagingRuntime(
+  config: MessagingConfig,
+  log: Log,
+  options: MessagingRuntimeOptions = {},
+): Promise<MessagingRuntime> {
+  const base = await ServiceRuntime.open('messaging', config, log, {
+    poolSize: Math.max(20, config.sendConcurrency + 10),
+  });
+  const { pool, eventStore } = base;
+  const clock = options.clock ?? (() => new Date());
+  const streams = new MessagingStreams(eventStore);
+
+  const projection = await base.startProjection(messagingReadModelProjection(config.schema));
+  await base.startProjection(sendQueueProjection(config.schema));
+
+  const replica = contactsReplicaProjection(config.schema);
+  await prepareProjection(pool, replica);
+  if (options.consumeContacts !== false) {
+    base.startConsumer({
+      groupId: `${config.schema}-contacts-replica`,
+      topics: [config.contactsTopic],
+      handleBatch: async (events) => {
+        await applyKafkaBatch(pool, { projection: replica, schema: config.schema }, events);
+      },
+    });
+  }
+
+  const recipients = new RecipientDirectory(
+    pool,
+    config.schema,
+    personalFieldsReader(options.decrypter ?? null, options.isErasedError ?? (() => false)),
+  );
+  const tokens = new TrackingTokens(config.trackingSecret);
+  const templates = new TemplatesHandler(streams);
+  const requester = new MessageRequester(
+    streams,
+    templates,
+    recipients,
+    pool,
+    config.schema,
+    new ExternalContent(eventStore),
+  );
+
+  const email = new EmailChannel({
+    smtpUrl: config.smtpUrl,
+    from: config.emailFrom,
+    messageIdDomain: config.messageIdDomain,
+    maxConnections: config.smtpPool,
+  });
+  const twilio = new TwilioChannel({ ...config.twilio, timeoutMs: 10_000 });
+  const recorded = new RecordedChannel();
+  const channels = {
+    email,
+    sms: twilio,
+    whatsapp: twilio,
+    push: recorded,
+    in_app: recorded,
+    ...(options.channels ?? {}),
+  };
+  const dispatcher = new Dispatcher(streams, {
+    channels,
+    recipients,
+    tokens,
+    publicUrl: config.publicUrl,
+    quietHours: config.quietHours,
+    dailyCap: config.dailyCap,
+    maxAttempts: config.maxAttempts,
+    retryBaseMs: config.retryBaseMs,
+    pool,
+    schema: config.schema,
+    clock,
+  });
+  const worker = new SendWorker({
+    pool,
+    schema: config.schema,
+    dispatch: (id) => dispatcher.dispatch(id),
+    concurrency: config.sendConcurrency,
+    leaseMs: 120_000,
+    pollMs: 200,
+    clock,
+    log: (message, fields) => log.warn(message, fields),
+  });
+  if (config.workersEnabled) {
+    worker.start();
+    base.onStop(() => worker.stop());
+  }
+  base.onStop(async () => {
+    await Promise.all([email.close(), twilio.close()]);
+  });
+
+  base.startRelay(MESSAGING_STREAMS);
+
+  return {
+    config,
+    log,
+    base,
+    streams,
+    readModel: { pool, schema: config.schema },
+    projection,
+    waiter: new ReadModelWaiter(projection),
+    templates,
+    requester,
+    dispatcher,
+    worker,
+    tokens,
+    tracking: new TrackingHandler(streams, clock),
+    webhooks: new WebhookSettings(config.publicUrl, config.twilio.authToken),
+    recipients,
+    stop: () => base.stop(),
+  };
+}
