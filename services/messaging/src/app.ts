@@ -12,6 +12,7 @@ export function createMessagingApp(runtime: MessagingRuntime): Promise<INestAppl
   return createServiceApp({
     module: MessagingAppModule.forRuntime(runtime),
     log: runtime.log,
+    auth: { audience: runtime.config.name, key: runtime.config.serviceTokenKey },
     openApi: {
       title: 'Messaging service',
       description:

@@ -4,7 +4,9 @@
 // replica of contacts (from topic `contacts`), the channels, the send
 // workers, the reminder scheduler and the campaign runner, and the relay of
 // messaging's streams to topic `messaging`.
+import { ContactErasedError, ContactPersonalData } from '@engagement/personal-data';
 import { applyKafkaBatch } from '@engagement/projections';
+import { ServiceIdentity } from '@engagement/service-auth';
 import { prepareProjection, type RunningProjection } from '@engagement/projections';
 import { ReadModelWaiter, ServiceRuntime, type Log } from '@engagement/service-runtime';
 import type { ChannelProvider } from './channels/channel';
@@ -90,10 +92,20 @@ export async function startMessagingRuntime(
     });
   }
 
+  // Personal fields are read with the contact's data keys, asked of the
+  // contacts service under messaging's own identity (scope pii:read).
+  const identity = new ServiceIdentity('messaging', ['pii:read'], config.serviceTokenKey);
+  const decrypter =
+    options.decrypter !== undefined
+      ? options.decrypter
+      : new ContactPersonalData({ contactsUrl: config.contactsUrl, identity });
   const recipients = new RecipientDirectory(
     pool,
     config.schema,
-    personalFieldsReader(options.decrypter ?? null, options.isErasedError ?? (() => false)),
+    personalFieldsReader(
+      decrypter,
+      options.isErasedError ?? ((error) => error instanceof ContactErasedError),
+    ),
   );
   const tokens = new TrackingTokens(config.trackingSecret);
   const templates = new TemplatesHandler(streams);

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { loadPlatformConfig } from '@engagement/config';
+import { signServiceToken } from '@engagement/service-auth';
 import { Pool } from 'pg';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -113,6 +114,8 @@ export type ReplicaContact = {
 export function testConfig(id: string, overrides: Partial<MessagingConfig> = {}): MessagingConfig {
   const platform = loadPlatformConfig();
   return {
+    name: 'messaging',
+    serviceTokenKey: randomBytes(32),
     port: 0,
     host: '127.0.0.1',
     databaseUrl: platform.databaseUrl,
@@ -180,6 +183,13 @@ export async function startTestBed(
         redirect: 'manual',
         headers: {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          authorization: `Bearer ${signServiceToken(config.serviceTokenKey, {
+            subject: 'apikey:test',
+            actor: 'test',
+            scopes: ['admin'],
+            audience: 'messaging',
+            requestId: randomUUID(),
+          })}`,
           ...headers,
         },
         body:

@@ -8,6 +8,7 @@
 // A bad token is a 404, whatever is wrong with it.
 import { Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '@engagement/service-auth';
 import { NotFoundError } from '@engagement/decider';
 import type { Response } from 'express';
 import { TrackingTokens, type TrackingPayload } from './tracking-tokens';
@@ -16,6 +17,7 @@ import { TrackingHandler } from './tracking.handler';
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 @ApiExcludeController()
+@Public()
 @Controller('track')
 export class TrackingController {
   constructor(

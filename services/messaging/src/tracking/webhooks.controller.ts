@@ -5,6 +5,7 @@
 //   parameters; delivered → MessageDelivered, undelivered/failed → bounce.
 import { Body, Controller, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '@engagement/service-auth';
 import { problem, ProblemError } from '@engagement/http';
 import type { Request } from 'express';
 import { parseTwilioStatus, verifyTwilioSignature } from '../channels/twilio-signature';
@@ -18,6 +19,7 @@ export class WebhookSettings {
 }
 
 @ApiExcludeController()
+@Public()
 @Controller('webhooks')
 export class WebhooksController {
   constructor(
