@@ -55,6 +55,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     upstreams: {
       contacts: url(env, 'CONTACTS_URL', 'http://127.0.0.1:3101'),
       events: url(env, 'EVENTS_URL', 'http://127.0.0.1:3102'),
+      'connector-hubspot': url(env, 'CONNECTOR_HUBSPOT_URL', 'http://127.0.0.1:3104'),
+      'connector-gohighlevel': url(env, 'CONNECTOR_GOHIGHLEVEL_URL', 'http://127.0.0.1:3105'),
     },
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 30_000),
     rateLimitPerSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 50),

@@ -36,7 +36,7 @@ describe('connector-hubspot against the HubSpot emulator', () => {
       credentials: { private_app_token: PRIVATE_APP_TOKEN },
       config: {},
       webhookSecret: 'whsec-PLANTED-0002',
-    });
+    }, bed.token());
     expect(connect.status).toBe(201);
   }, 120_000);
 
@@ -54,8 +54,13 @@ describe('connector-hubspot against the HubSpot emulator', () => {
       )
     ).rows;
 
+  it('answers only administrators', async () => {
+    expect((await http('GET', `${bed.url}/integrations/hubspot`)).status).toBe(401);
+    expect((await http('GET', `${bed.url}/integrations/hubspot`, undefined, bed.token(['read', 'write']))).status).toBe(403);
+  });
+
   it('shows the integration without its secrets', async () => {
-    const { status, body } = await http<Record<string, unknown>>('GET', `${bed.url}/integrations/hubspot`);
+    const { status, body } = await http<Record<string, unknown>>('GET', `${bed.url}/integrations/hubspot`, undefined, bed.token());
     expect(status).toBe(200);
     expect(body).toMatchObject({ provider: 'hubspot', status: 'active', credentials: { set: true }, webhookSecretSet: true });
     expect(JSON.stringify(body)).not.toContain(PRIVATE_APP_TOKEN);
@@ -160,7 +165,7 @@ describe('connector-hubspot against the HubSpot emulator', () => {
     type Status = { counts: { lastHour: { success: number } }; pending: { contacts: number }; consumerLag: Record<string, number | null> };
     // The rows are a projection of the sync events: wait until it caught up with the storm.
     const { status, body } = await waitFor('the storm in the status counts', async () => {
-      const answer = await http<Status>('GET', `${bed.url}/integrations/hubspot/sync-status`);
+      const answer = await http<Status>('GET', `${bed.url}/integrations/hubspot/sync-status`, undefined, bed.token());
       return answer.status !== 200 || answer.body.counts.lastHour.success > 150 ? answer : null;
     });
     expect(status).toBe(200);

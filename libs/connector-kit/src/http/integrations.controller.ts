@@ -4,7 +4,8 @@
 // names the provider, not an id. The gateway routes
 // /api/integrations/<provider>/** here (admin scope).
 import { Body, Controller, Get, HttpCode, Patch, Post, Put, Req, type Type } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '@engagement/service-auth';
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '@engagement/decider';
 import type { JsonObject } from '@engagement/event-store';
@@ -43,6 +44,9 @@ function notConnected(provider: string): ProblemError {
 /** The controller class for one provider (its path is the provider's). */
 export function integrationsController(provider: string, api: IntegrationsApi): Type<unknown> {
   @ApiTags(`integrations: ${provider}`)
+  @ApiBearerAuth()
+  // Credentials and CRM access: administrators only, reads included.
+  @RequireScopes('admin')
   @Controller(`integrations/${provider}`)
   class IntegrationsController {
     private async view() {

@@ -23,13 +23,13 @@ export const CONNECTOR_PORTS: Record<ProviderFacts['key'], number> = { hubspot: 
 export function loadConnectorConfig(facts: ProviderFacts, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
   const prefix = `CONNECTOR_${facts.key.toUpperCase()}`;
   const base = loadServiceConfig(
-    { prefix, port: CONNECTOR_PORTS[facts.key], schema: `connector_${facts.key}`, topic: `crm.${facts.key}` },
+    { prefix, name: `connector-${facts.key}`, port: CONNECTOR_PORTS[facts.key], schema: `connector_${facts.key}`, topic: `crm.${facts.key}` },
     env,
   );
   return {
     ...base,
     provider: facts.key,
-    serviceName: `connector-${facts.key}`,
+    serviceName: base.name,
     contactsTopic: env[`${prefix}_CONTACTS_TOPIC`] ?? env.CONTACTS_TOPIC ?? 'contacts',
     consumerGroup: env[`${prefix}_GROUP`] ?? `connector-${facts.key}`,
     apiBaseUrl: providerBaseUrl(facts, env),

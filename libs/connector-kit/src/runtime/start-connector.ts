@@ -16,6 +16,8 @@ import {
   type Log,
 } from '@engagement/service-runtime';
 import { applySqlMigrations } from '@engagement/sql-migrations';
+import { ContactErasedError, ContactPersonalData, recordErasureApplied } from '@engagement/personal-data';
+import { ServiceIdentity } from '@engagement/service-auth';
 import type { Pool } from 'pg';
 import { CredentialCipher } from '../credentials/credential-envelope';
 import { loadConnectorMasterKeys } from '../credentials/master-keys';
@@ -30,7 +32,7 @@ import { ContactsFeed } from '../sync/contacts-feed';
 import type { CrmAdapter } from '../sync/crm-adapter';
 import { CrmCaller } from '../sync/crm-caller';
 import { CrmPusher } from '../sync/crm-pusher';
-import { clearTextOnlyReader, type PersonalDataReader } from '../sync/personal-data-reader';
+import type { PersonalDataReader } from '../sync/personal-data-reader';
 import type { ConnectorConfig } from './connector-config';
 import { consumerLag } from './consumer-lag';
 
@@ -54,6 +56,18 @@ export interface RunningConnector {
   projection: RunningProjection;
   commands: IntegrationCommands;
   stop(): Promise<void>;
+}
+
+/** Contacts events decrypted with data keys from the contacts service (this connector holds pii:read). */
+export function contactsReader(config: ConnectorConfig): PersonalDataReader {
+  const personalData = new ContactPersonalData({
+    contactsUrl: config.contactsUrl,
+    identity: new ServiceIdentity(config.name, ['pii:read'], config.serviceTokenKey),
+  });
+  return {
+    decrypt: (event) => personalData.decrypt(event),
+    isErased: (error) => error instanceof ContactErasedError,
+  };
 }
 
 /** Builds the connector and its HTTP app; the caller listens (runServiceMain, or a test). */
@@ -87,6 +101,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   const dlq = dlqBus.producer();
   let dlqReady: Promise<void> | null = null;
   const pusher = new CrmPusher({
+    erasureApplied: (contactId, detail) =>
+      recordErasureApplied(store, { contactId, service: config.name, target: `crm:${facts.key}`, detail }),
     pool,
     schema: config.schema,
     store,
@@ -110,8 +126,15 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     pool,
     schema: config.schema,
     provider: facts.key,
-    reader: options.reader ?? clearTextOnlyReader,
+    reader: options.reader ?? contactsReader(config),
     onChange: () => pusher.wake(),
+    erasureApplied: (contactId) =>
+      recordErasureApplied(store, {
+        contactId,
+        service: config.name,
+        target: null,
+        detail: `${facts.displayName} connector: name, phone and properties removed from its working tables; the email is kept only until the CRM delete is done`,
+      }),
   });
 
   runtime.startRelay([`crm-${facts.key}-`]);
@@ -144,6 +167,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   const app = await createServiceApp({
     module: serviceModule(ConnectorModule, { controllers: [Integrations], providers: [], readiness: runtime.readinessChecks() }),
     log,
+    auth: { audience: config.name, key: config.serviceTokenKey },
     openApi: {
       title: config.serviceName,
       description: `Pushes contacts, tags and activities to ${facts.displayName}; /integrations/${facts.key} manages the integration.`,

@@ -32,6 +32,8 @@ export interface ContactsFeedOptions {
   reader: PersonalDataReader;
   /** Called after a batch changed something to push (wakes the pusher). */
   onChange?(): void;
+  /** Records that this connector removed an erased contact's personal data (an erasure receipt). */
+  erasureApplied?(contactId: string): Promise<void>;
 }
 
 export class ContactsFeed {
@@ -61,6 +63,9 @@ export class ContactsFeed {
         for (const event of todo) await this.apply(client, event);
       },
     );
+    for (const event of fresh) {
+      if (event.type === 'ContactErased') await this.options.erasureApplied?.((event.data as { contactId: string }).contactId);
+    }
     if (fresh.length > 0) this.options.onChange?.();
   }
 

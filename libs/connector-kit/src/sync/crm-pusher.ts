@@ -35,6 +35,8 @@ export interface CrmPusherOptions {
   log: PusherLog;
   /** Produces a dead letter (topic `crm.<provider>.dlq`); the reason travels with it. */
   deadLetter(letter: { entityType: string; entityId: string; reason: string }): Promise<void>;
+  /** Records that the contact was deleted in the CRM after its erasure here (an erasure receipt). */
+  erasureApplied?(contactId: string, detail: string): Promise<void>;
   /** Rows per round; default 500. */
   roundSize?: number;
   /** Batches in flight at once; default 4. */
@@ -138,8 +140,15 @@ export class CrmPusher {
 
   /** One round of every kind of work; resolves with how many items it handled. */
   async round(): Promise<number> {
+    // Erased contacts no CRM ever had: forgotten at once, integration or not.
+    const forgotten = await this.options.pool.query<{ contact_id: string }>(
+      `DELETE FROM ${this.s}.sync_contacts WHERE erased AND external_id IS NULL AND NOT sync_requested RETURNING contact_id`,
+    );
+    for (const { contact_id } of forgotten.rows) {
+      await this.options.erasureApplied?.(contact_id, `never pushed to ${this.options.adapter.facts.displayName}: nothing to delete there`);
+    }
     const integration = await this.integration();
-    if (!integration || integration.status !== 'active') return 0;
+    if (!integration || integration.status !== 'active') return forgotten.rowCount ?? 0;
     return (await this.pushErasures(integration)) + (await this.pushContacts(integration)) + (await this.pushNotes(integration));
   }
 
@@ -397,6 +406,10 @@ export class CrmPusher {
           },
         ]);
       }
+      await this.options.erasureApplied?.(
+        row.contact_id,
+        inCrm ? `deleted in ${this.options.adapter.facts.displayName} (GDPR delete)` : `never pushed to ${this.options.adapter.facts.displayName}: nothing to delete there`,
+      );
       // Nothing personal stays: the row goes once the CRM has forgotten the contact too.
       await this.options.pool.query(`DELETE FROM ${this.s}.sync_contacts WHERE contact_id = $1`, [row.contact_id]);
     }

@@ -21,9 +21,9 @@ function holdsCiphertext(value: unknown): boolean {
 }
 
 /**
- * TEMPORARY, until `@engagement/personal-data` is wired in every connector:
- * reads events whose personal fields are in clear (tests that append
- * plain events) and refuses ciphertext loudly instead of pushing it to a CRM.
+ * For tests that put contacts events on a topic of their own with personal
+ * fields in clear: takes them as they are, and refuses ciphertext loudly
+ * instead of pushing it to a CRM.
  */
 export const clearTextOnlyReader: PersonalDataReader = {
   async decrypt(event) {

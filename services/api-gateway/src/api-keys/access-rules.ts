@@ -14,6 +14,8 @@ const PUBLIC_ROOTS = new Set(['health', 'ready', 'openapi.json', 'docs']);
  */
 const SCOPED_PATHS: { path: string[]; scope: Scope }[] = [
   { path: ['api', 'api-keys', '**'], scope: 'admin' },
+  // CRM credentials and what is pushed where: administrators only, reads included.
+  { path: ['api', 'integrations', '**'], scope: 'admin' },
   { path: ['api', 'contacts', '*', 'erase'], scope: 'pii:erase' },
   { path: ['api', 'contacts', '*', 'export'], scope: 'pii:read' },
   { path: ['api', 'contacts', '*', 'history'], scope: 'pii:read' },

@@ -17,6 +17,9 @@ export const ROUTES: ProxyRoute[] = [
   { prefix: ['api', 'activities'], upstream: 'contacts', target: '/activities' },
   { prefix: ['api', 'events'], upstream: 'events', target: '/events' },
   { prefix: ['api', 'registrations'], upstream: 'events', target: '/registrations' },
+  // One integration per CRM, each run by its own connector: the provider is the path's next segment.
+  { prefix: ['api', 'integrations', 'hubspot'], upstream: 'connector-hubspot', target: '/integrations/hubspot' },
+  { prefix: ['api', 'integrations', 'gohighlevel'], upstream: 'connector-gohighlevel', target: '/integrations/gohighlevel' },
 ];
 
 /** Requests that may carry more than the default body limit: bulk uploads. */

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { eventToMessage, KafkajsBus, type BusProducer } from '@engagement/bus';
 import { findWorkspaceRoot } from '@engagement/config';
-import { HUBSPOT, loadConnectorConfig, startConnector, type RunningConnector } from '@engagement/connector-kit';
+import { clearTextOnlyReader, HUBSPOT, loadConnectorConfig, startConnector, type RunningConnector } from '@engagement/connector-kit';
+import { signServiceToken } from '@engagement/service-auth';
 import type { JsonObject, RecordedEvent } from '@engagement/event-store';
 import { quietLog } from '@engagement/service-runtime';
 import { hubspotAdapter } from '../hubspot/hubspot.adapter';
@@ -74,6 +75,8 @@ export class EmulatorProcess {
 
 export interface TestBed {
   connector: RunningConnector;
+  /** A service token for this connector: admin by default, as the gateway signs for an admin key. */
+  token(scopes?: string[]): string;
   url: string;
   schema: string;
   contactsTopic: string;
@@ -104,6 +107,7 @@ export async function startTestBed(emulator: EmulatorProcess, overrides: Record<
     config,
     adapter: hubspotAdapter(config.apiBaseUrl),
     log: quietLog('connector-hubspot'),
+    reader: clearTextOnlyReader,
     env,
     pusher: { idleMs: 100, settleMs: 50 },
   });
@@ -116,6 +120,8 @@ export async function startTestBed(emulator: EmulatorProcess, overrides: Record<
   let position = 0n;
   return {
     connector,
+    token: (scopes = ['admin']) =>
+      `Bearer ${signServiceToken(config.serviceTokenKey, { subject: 'apikey:test', scopes, audience: config.name, requestId: randomUUID() })}`,
     url: `http://127.0.0.1:${address.port}`,
     schema,
     contactsTopic,
@@ -149,10 +155,18 @@ export async function startTestBed(emulator: EmulatorProcess, overrides: Record<
   };
 }
 
-export async function http<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function http<T = unknown>(
+  method: string,
+  url: string,
+  body?: unknown,
+  authorization?: string,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(authorization ? { authorization } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
