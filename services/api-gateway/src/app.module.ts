@@ -28,6 +28,7 @@ import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiService } from './openapi/openapi.service';
 import { ProxyController } from './proxy/proxy.controller';
 import { ProxyService } from './proxy/proxy.service';
+import { UpstreamPools } from './proxy/upstream-pool';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { FailedAuthLimiter } from './rate-limit/failed-auth-limiter';
 import { TokenBuckets } from './rate-limit/token-bucket';
@@ -70,6 +71,7 @@ export class AppModule {
           useValue: new FailedAuthLimiter(config.authFailurePerSecond, config.authFailureBurst),
         },
         { provide: READINESS_CHECKS, useValue: readinessChecks(pool, config) },
+        UpstreamPools,
         ProxyService,
         IdempotencyService,
         OpenApiService,

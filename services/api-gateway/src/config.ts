@@ -18,9 +18,15 @@ export interface GatewayConfig {
    * PostgreSQL NOTIFY; this is the bound if a gateway misses the notice.
    */
   apiKeyCacheTtlMs: number;
-  /** Base URL of each upstream service, by the name the routing table uses. */
+  /**
+   * Base URL of each upstream service, by the name the routing table uses;
+   * several instances of a service as a comma-separated list (see
+   * proxy/upstream-pool.ts, upstreamUrls()).
+   */
   upstreams: Record<string, string>;
   upstreamTimeoutMs: number;
+  /** How often each instance of a service with several is health-checked (UPSTREAM_HEALTH_INTERVAL_MS). */
+  upstreamHealthIntervalMs: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   /**
@@ -59,6 +65,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       'connector-gohighlevel': url(env, 'CONNECTOR_GOHIGHLEVEL_URL', 'http://127.0.0.1:3105'),
     },
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 30_000),
+    upstreamHealthIntervalMs: Math.max(100, integer(env, 'UPSTREAM_HEALTH_INTERVAL_MS', 2_000)),
     rateLimitPerSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 50),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 100),
     authFailurePerSecond: positiveNumber(env, 'AUTH_FAILURE_PER_SECOND', 1),
@@ -87,12 +94,17 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+/** One absolute URL, or several separated by commas (instances of one service). */
 function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const raw = env[name] || fallback;
+  const parts = raw.split(',').map((part) => part.trim());
   try {
-    return new URL(raw).toString().replace(/\/+$/, '');
+    if (parts.some((part) => part === '')) throw new Error('empty');
+    return parts.map((part) => new URL(part).toString().replace(/\/+$/, '')).join(',');
   } catch {
-    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+    throw new Error(
+      `${name} must be an absolute URL or a comma-separated list of them, got "${raw}"`,
+    );
   }
 }
 

@@ -9,28 +9,33 @@
 // come back with their status and body unchanged; an upstream that cannot
 // be reached is a 502, one that does not answer in time a 504.
 //
-// Sent with node:http over a keep-alive Agent (at most UPSTREAM_MAX_SOCKETS
-// connections per upstream), one timer per request bounding the whole
+// A service may run as several instances (UpstreamPools picks one per
+// request, round-robin among those up). A connection refused by one marks
+// it down and the request goes to another: nothing reached the refusing
+// instance, so this holds for every method. Any other failure before an
+// answer is retried once, on another instance if there is one, for GET and
+// HEAD only: a POST, PUT, PATCH or DELETE whose bytes may have reached an
+// upstream is never sent twice.
+//
+// Sent with node:http over a keep-alive Agent per instance (see
+// upstream-pool.ts), one timer per request bounding the whole
 // exchange, body collected as Buffer chunks (it is held in memory anyway for
 // idempotent replay). No Accept-Encoding is sent, so upstreams answer
 // uncompressed; one that compresses regardless is decoded here, as fetch did.
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { problem, ProblemError } from '@engagement/http';
 import { signServiceToken } from '@engagement/service-auth';
 import { randomFillSync } from 'node:crypto';
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type ClientRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type RequestOptions,
+import type {
+  ClientRequest,
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
 } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { UpstreamPools, type UpstreamInstance, type UpstreamPool } from './upstream-pool';
 import type { UpstreamResponse } from './upstream-response';
 
 /** Client headers passed through as they are. Anything else stays at the gateway. */
@@ -69,8 +74,8 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'x-correlation-id',
 ]);
 
-/** Connections kept per upstream; requests beyond this wait for a free one. */
-const UPSTREAM_MAX_SOCKETS = 64;
+/** Errors of a connection that was never made: nothing was sent. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /** Methods whose request has a body: an empty one is sent as Content-Length: 0. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -101,13 +106,13 @@ export interface ForwardRequest {
   clientAddress: string | undefined;
 }
 
-interface Upstream {
-  request: typeof httpRequest;
-  agent: HttpAgent;
-  hostname: string;
-  port: string;
-  /** Path of the base URL without its trailing '/', usually ''. */
-  basePath: string;
+/** What is sent, the same to whichever instance it goes. */
+interface Outgoing {
+  method: string;
+  /** Path and query below the instance's base path. */
+  path: string;
+  headers: OutgoingHttpHeaders;
+  body: Buffer | undefined;
 }
 
 /** The upstream did not answer in upstreamTimeoutMs: a 504 (any other failure is a 502). */
@@ -116,34 +121,19 @@ class UpstreamTimeout extends Error {
 }
 
 @Injectable()
-export class ProxyService implements OnApplicationShutdown {
+export class ProxyService {
   private readonly logger = new Logger(ProxyService.name);
-  private readonly upstreams = new Map<string, Upstream>();
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    for (const [name, baseUrl] of Object.entries(config.upstreams)) {
-      const url = new URL(baseUrl);
-      const https = url.protocol === 'https:';
-      const agentOptions = { keepAlive: true, maxSockets: UPSTREAM_MAX_SOCKETS };
-      this.upstreams.set(name, {
-        request: https ? httpsRequest : httpRequest,
-        agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
-        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: url.port || (https ? '443' : '80'),
-        basePath: url.pathname.replace(/\/+$/, ''),
-      });
-    }
-  }
-
-  /** After the server stopped taking requests (Nest closes it before this hook). */
-  onApplicationShutdown(): void {
-    for (const upstream of this.upstreams.values()) upstream.agent.destroy();
-  }
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(UpstreamPools) private readonly pools: UpstreamPools,
+  ) {}
 
   async forward(request: ForwardRequest): Promise<UpstreamResponse> {
-    const upstream = this.upstreams.get(request.upstream);
+    const pool = this.pools.get(request.upstream);
     // The routing table names only configured upstreams; this is a wiring mistake.
-    if (!upstream) throw new Error(`no URL configured for upstream "${request.upstream}"`);
+    if (!pool || pool.instances.length === 0)
+      throw new Error(`no URL configured for upstream "${request.upstream}"`);
 
     const headers: OutgoingHttpHeaders = {};
     for (const name of FORWARDED_REQUEST_HEADERS) {
@@ -168,16 +158,14 @@ export class ProxyService implements OnApplicationShutdown {
     if (body) headers['content-length'] = body.length;
     else if (BODY_METHODS.has(request.method)) headers['content-length'] = 0;
 
-    const options: RequestOptions = {
-      agent: upstream.agent,
-      hostname: upstream.hostname,
-      port: upstream.port,
+    const outgoing: Outgoing = {
       method: request.method,
-      path: `${upstream.basePath}${request.path}${request.search}`,
+      path: `${request.path}${request.search}`,
       headers,
+      body,
     };
     try {
-      const response = await this.exchange(upstream, options, body);
+      const response = await this.exchange(pool, outgoing);
       return await this.answerOf(response.message, response.body);
     } catch (error) {
       throw this.upstreamFailure(request.upstream, error);
@@ -185,17 +173,20 @@ export class ProxyService implements OnApplicationShutdown {
   }
 
   /**
-   * One request and its whole response within upstreamTimeoutMs. A GET or
-   * HEAD that meets a kept-alive connection the upstream had just closed is
-   * sent once more on a new one; nothing else is ever sent twice.
+   * One request and its whole response within upstreamTimeoutMs, sent at
+   * most twice: again to another instance when the connection was refused
+   * (nothing was sent), or, for GET and HEAD, after any other failure before
+   * an answer (to another instance, or on a new connection to the same one
+   * when a kept-alive connection had just been closed by the upstream).
    */
   private exchange(
-    upstream: Upstream,
-    options: RequestOptions,
-    body: Buffer | undefined,
+    pool: UpstreamPool,
+    outgoing: Outgoing,
   ): Promise<{ message: IncomingMessage; body: Buffer }> {
+    const idempotent = outgoing.method === 'GET' || outgoing.method === 'HEAD';
     return new Promise((resolve, reject) => {
       let settled = false;
+      let retried = false;
       let current: ClientRequest | undefined;
       const timer = setTimeout(
         () => fail(new UpstreamTimeout('no answer in time')),
@@ -208,48 +199,64 @@ export class ProxyService implements OnApplicationShutdown {
         current?.destroy();
         reject(error);
       };
-      const send = (mayRetry: boolean) => {
+      const send = (instance: UpstreamInstance) => {
         let answered = false;
-        const sent = upstream.request(options, (message) => {
-          answered = true;
-          const chunks: Buffer[] = [];
-          let length = 0;
-          message.on('data', (chunk: Buffer) => {
-            chunks.push(chunk);
-            length += chunk.length;
-          });
-          message.on('end', () => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            resolve({
-              message,
-              body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length),
+        const sent = instance.request(
+          {
+            agent: instance.agent,
+            hostname: instance.hostname,
+            port: instance.port,
+            method: outgoing.method,
+            path: `${instance.basePath}${outgoing.path}`,
+            headers: outgoing.headers,
+          },
+          (message) => {
+            answered = true;
+            const chunks: Buffer[] = [];
+            let length = 0;
+            message.on('data', (chunk: Buffer) => {
+              chunks.push(chunk);
+              length += chunk.length;
             });
-          });
-          message.on('error', fail);
-          message.on('close', () => {
-            if (!message.complete) fail(new Error('upstream closed the connection mid-answer'));
-          });
-        });
+            message.on('end', () => {
+              if (settled) return;
+              settled = true;
+              clearTimeout(timer);
+              resolve({
+                message,
+                body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length),
+              });
+            });
+            message.on('error', fail);
+            message.on('close', () => {
+              if (!message.complete) fail(new Error('upstream closed the connection mid-answer'));
+            });
+          },
+        );
         current = sent;
         sent.on('error', (error: NodeJS.ErrnoException) => {
-          if (
-            mayRetry &&
-            !answered &&
-            !settled &&
-            sent.reusedSocket &&
-            error.code === 'ECONNRESET'
-          ) {
-            send(false);
-            return;
+          if (settled) return;
+          const notConnected = NOT_CONNECTED.has(error.code ?? '');
+          if (notConnected) this.pools.markDown(pool, instance);
+          if (!retried && !answered) {
+            const next = notConnected
+              ? pool.pick(instance)
+              : idempotent
+                ? (pool.pick(instance) ??
+                  (sent.reusedSocket && error.code === 'ECONNRESET' ? instance : undefined))
+                : undefined;
+            if (next) {
+              retried = true;
+              send(next);
+              return;
+            }
           }
           fail(error);
         });
-        sent.end(body);
+        sent.end(outgoing.body);
       };
       try {
-        send(options.method === 'GET' || options.method === 'HEAD');
+        send(pool.pick()!);
       } catch (error) {
         fail(error); // e.g. a header value Node refuses to send
       }

@@ -7,7 +7,11 @@ function getFrom(
   localAddress: string,
   url: string,
   key: string | undefined,
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
   return new Promise((resolve, reject) => {
     const sent = request(
       url,

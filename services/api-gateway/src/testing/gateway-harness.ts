@@ -70,9 +70,10 @@ export class UpstreamStandIn {
     });
   });
 
-  static async start(): Promise<UpstreamStandIn> {
+  /** On a free port, or on `port` (to start a stand-in again where a closed one was). */
+  static async start(onPort = 0): Promise<UpstreamStandIn> {
     const standIn = new UpstreamStandIn();
-    await new Promise<void>((resolve) => standIn.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => standIn.server.listen(onPort, '127.0.0.1', resolve));
     const { port } = standIn.server.address() as AddressInfo;
     standIn.url = `http://127.0.0.1:${port}`;
     return standIn;
@@ -148,6 +149,7 @@ export async function startGateway(
     apiKeyCacheTtlMs: 5_000,
     upstreams: { contacts: 'http://127.0.0.1:9', events: 'http://127.0.0.1:9' },
     upstreamTimeoutMs: 5_000,
+    upstreamHealthIntervalMs: 2_000,
     rateLimitPerSecond: 1_000,
     rateLimitBurst: 1_000,
     authFailurePerSecond: 1_000,
