@@ -3,7 +3,13 @@
 // Kafka headers, and structured JSON logs with trace ids and no secrets.
 // Nothing here loads pg, kafkajs or http, so a service may import this
 // before startTelemetry has instrumented them.
-export { startTelemetry, type StopTelemetry, type TelemetryOptions } from './telemetry';
+export {
+  startTelemetry,
+  telemetryStarted,
+  type StopTelemetry,
+  type TelemetryOptions,
+} from './telemetry';
+export { telemetryFromEnv } from './telemetry-from-env';
 export {
   SpanKind,
   contextFromTraceparent,

@@ -103,6 +103,11 @@ export function startTelemetry(options: TelemetryOptions): StopTelemetry {
   return stop;
 }
 
+/** Whether startTelemetry ran in this process (see register.ts: the preload that runs it). */
+export function telemetryStarted(): boolean {
+  return running !== undefined;
+}
+
 function spanProcessor(exporter: SpanExporter | undefined, env: NodeJS.ProcessEnv): SpanProcessor {
   if (exporter) return new SimpleSpanProcessor({ exporter });
   const url = otlpTracesUrl(env);

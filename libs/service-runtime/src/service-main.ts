@@ -5,9 +5,12 @@
 // Keep-alive connections (the gateway's) are closed as soon as they are idle
 // rather than when they time out, and whatever is still open after
 // HTTP_DRAIN_MS is cut; should stopping still take longer than STOP_LIMIT_MS,
-// the process exits anyway, with code 1.
+// the process exits anyway, with code 1. Telemetry is not started here but
+// by a preload (libs/observability/src/register.ts), before anything loads;
+// a process started without it while an OTLP endpoint is set is warned.
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
+import { telemetryFromEnv, telemetryStarted } from '@engagement/observability';
 import { serviceLog, type Log, type LogFields } from './log';
 
 const HTTP_DRAIN_MS = 3_000;
@@ -28,6 +31,13 @@ export function runServiceMain(
   start: (log: Log) => Promise<StartedService>,
 ): void {
   const log = serviceLog(service);
+  // Telemetry must start before pg, kafkajs and http are loaded, which is
+  // long past by now: only the preload can do it. Say so rather than send nothing.
+  if (telemetryFromEnv(process.env, process.argv[1]) && !telemetryStarted()) {
+    log.warn('an OTLP endpoint is set but telemetry was not started: no traces', {
+      fix: 'start the process with -r ./libs/observability/src/register.ts (README, "Traces")',
+    });
+  }
   main(log, start).catch((error: unknown) => {
     log.error('could not start', { error: (error as Error).stack ?? String(error) });
     process.exit(1);
