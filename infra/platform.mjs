@@ -79,6 +79,21 @@ const services = [
     defaultPort: 3102,
     audience: 'events',
   }),
+  // The CRM connectors (after contacts: they read contacts' data keys), each pushing to its emulator.
+  nodeService({
+    name: 'connector-hubspot',
+    entry: 'services/connector-hubspot/src/main.ts',
+    portVariable: 'CONNECTOR_HUBSPOT_PORT',
+    defaultPort: 3104,
+    audience: 'connector-hubspot',
+  }),
+  nodeService({
+    name: 'connector-gohighlevel',
+    entry: 'services/connector-gohighlevel/src/main.ts',
+    portVariable: 'CONNECTOR_GOHIGHLEVEL_PORT',
+    defaultPort: 3105,
+    audience: 'connector-gohighlevel',
+  }),
   nodeService({
     name: 'api-gateway',
     entry: 'services/api-gateway/src/main.ts',
@@ -143,6 +158,11 @@ async function start() {
   env.ZOOM_CLIENT_SECRET ??= process.env.ZOOM_EMULATOR_CLIENT_SECRET || 'emulator-client-secret';
   env.ZOOM_WEBHOOK_SECRET_TOKEN ??=
     process.env.ZOOM_EMULATOR_WEBHOOK_SECRET || 'emulator-webhook-secret';
+  // The CRM connectors talk to the CRM emulators (the integrations hold the emulators' credentials).
+  env.HUBSPOT_API_BASE ??= `http://127.0.0.1:${process.env.HUBSPOT_EMULATOR_PORT || 4030}`;
+  env.GHL_API_BASE ??= `http://127.0.0.1:${process.env.GHL_EMULATOR_PORT || 4040}`;
+  env.CONNECTOR_HUBSPOT_URL ??= `http://127.0.0.1:${process.env.CONNECTOR_HUBSPOT_PORT || 3104}`;
+  env.CONNECTOR_GOHIGHLEVEL_URL ??= `http://127.0.0.1:${process.env.CONNECTOR_GOHIGHLEVEL_PORT || 3105}`;
   for (const service of services) {
     say(`${service.name}: starting...`);
     await service.start(env);

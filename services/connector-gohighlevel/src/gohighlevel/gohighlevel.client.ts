@@ -1,10 +1,11 @@
 // A thin client of the GoHighLevel API v2 (the endpoints the connector
-// uses), on fetch. Why not @gohighlevel/api-client (3.1): its base URL is a
-// private static constant (HighLevel.BASE_URL) with no option to point it at
-// GHL_API_BASE, so the emulators could only be reached by patching a private
-// member; and it refreshes OAuth tokens itself, per process and in memory,
-// which would bypass the per-integration PostgreSQL lock that keeps two
-// workers from spending one single-use refresh token twice.
+// uses), on fetch. Why not @gohighlevel/api-client (3.1): it has no
+// base-URL option (its base URL is a private static constant; pointing it at
+// GHL_API_BASE means mutating its axios instance through getHttpClient()),
+// and it keeps tokens per client instance and refreshes OAuth tokens itself,
+// in memory and per process, which would bypass the per-integration
+// PostgreSQL lock that keeps two workers from spending one single-use
+// refresh token twice. Five documented endpoints are less than that.
 // Every call sends `Version: 2021-07-28` and a timeout; a non-2xx answer
 // throws GhlHttpError with the status and Retry-After (never the body we sent).
 
