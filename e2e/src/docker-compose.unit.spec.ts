@@ -79,6 +79,9 @@ describe('docker-compose.yml', () => {
   it('gives each service the secrets it refuses to start without outside development', () => {
     const required: Record<string, string[]> = {
       contacts: ['PLATFORM_TOKEN_SECRET', 'CONTACTS_MASTER_KEYS', 'CONTACTS_EMAIL_HASH_KEY'],
+      messaging: ['MESSAGING_TRACKING_SECRET'],
+      'connector-hubspot': ['CONNECTORS_MASTER_KEYS'],
+      'connector-gohighlevel': ['CONNECTORS_MASTER_KEYS'],
       'connector-hubspot': ['CONNECTORS_MASTER_KEYS'],
       'connector-gohighlevel': ['CONNECTORS_MASTER_KEYS'],
     };
