@@ -94,6 +94,14 @@ const services = [
     defaultPort: 3105,
     audience: 'connector-gohighlevel',
   }),
+  // Sends email to the SMTP emulator and SMS/WhatsApp to the Twilio emulator unless told otherwise.
+  nodeService({
+    name: 'messaging',
+    entry: 'services/messaging/src/main.ts',
+    portVariable: 'MESSAGING_PORT',
+    defaultPort: 3103,
+    audience: 'messaging',
+  }),
   nodeService({
     name: 'api-gateway',
     entry: 'services/api-gateway/src/main.ts',
@@ -149,6 +157,11 @@ async function start() {
   // The gateway finds the contacts service where this script starts it.
   env.CONTACTS_URL ??= `http://127.0.0.1:${process.env.CONTACTS_PORT || 3101}`;
   env.EVENTS_URL ??= `http://127.0.0.1:${process.env.EVENTS_PORT || 3102}`;
+  env.MESSAGING_URL ??= `http://127.0.0.1:${process.env.MESSAGING_PORT || 3103}`;
+  // Messaging sends through the local SMTP and Twilio emulators, and links back through the gateway.
+  env.SMTP_URL ??= `smtp://127.0.0.1:${process.env.SMTP_EMULATOR_PORT || 2525}`;
+  env.TWILIO_API_BASE ??= `http://127.0.0.1:${process.env.TWILIO_EMULATOR_PORT || 4020}`;
+  env.MESSAGING_PUBLIC_URL ??= `http://127.0.0.1:${process.env.GATEWAY_PORT || 3000}/api`;
   // The events service talks to the Zoom emulator with the emulator's development credentials.
   const zoomEmulator = `http://127.0.0.1:${process.env.ZOOM_EMULATOR_PORT || 4010}`;
   env.ZOOM_API_BASE ??= `${zoomEmulator}/v2`;

@@ -63,6 +63,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       events: url(env, 'EVENTS_URL', 'http://127.0.0.1:3102'),
       'connector-hubspot': url(env, 'CONNECTOR_HUBSPOT_URL', 'http://127.0.0.1:3104'),
       'connector-gohighlevel': url(env, 'CONNECTOR_GOHIGHLEVEL_URL', 'http://127.0.0.1:3105'),
+      messaging: url(env, 'MESSAGING_URL', 'http://127.0.0.1:3103'),
     },
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 30_000),
     upstreamHealthIntervalMs: Math.max(100, integer(env, 'UPSTREAM_HEALTH_INTERVAL_MS', 2_000)),

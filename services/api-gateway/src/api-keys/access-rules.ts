@@ -8,6 +8,17 @@ import type { Scope } from './api-key';
 const PUBLIC_ROOTS = new Set(['health', 'ready', 'openapi.json', 'docs']);
 
 /**
+ * Paths under /api that answer without a key because the owning service
+ * authenticates them otherwise: messaging's tracking links (open pixel,
+ * click redirect, RFC 8058 unsubscribe: signed tokens in the path) and
+ * provider callbacks (X-Twilio-Signature).
+ */
+const PUBLIC_PATHS: string[][] = [
+  ['api', 'track', '**'],
+  ['api', 'webhooks', 'twilio', '**'],
+];
+
+/**
  * Paths that need a scope of their own whatever the method, as canonical
  * segments (decoded, lower-cased); `*` matches any one segment, a final `**`
  * any rest. The owning service checks the same scopes again.
@@ -26,6 +37,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 export function requiredScope(method: string, path: RequestPath): Scope | 'public' {
   const { canonical } = path;
   if (canonical.length > 0 && PUBLIC_ROOTS.has(canonical[0]!)) return 'public';
+  if (PUBLIC_PATHS.some((pattern) => matches(pattern, canonical))) return 'public';
   const scoped = SCOPED_PATHS.find(({ path: pattern }) => matches(pattern, canonical));
   if (scoped) return scoped.scope;
   return READ_METHODS.has(method) ? 'read' : 'write';

@@ -42,6 +42,17 @@ describe('requiredScope', () => {
   });
 });
 
+describe('public paths', () => {
+  it('lets signed tracking links and Twilio callbacks through without a key, nothing beside them', () => {
+    expect(scope('GET', '/api/track/open/abc.def')).toBe('public');
+    expect(scope('POST', '/api/track/unsubscribe/abc.def')).toBe('public');
+    expect(scope('POST', '/api/webhooks/twilio/status')).toBe('public');
+    expect(scope('POST', '/api/webhooks/other')).toBe('write');
+    expect(scope('GET', '/api/tracking')).toBe('read');
+    expect(scope('POST', '/api/messages')).toBe('write');
+  });
+});
+
 describe('api keys', () => {
   it('are eng_ and 43 base64url characters, hashed with SHA-256', () => {
     const key = generateApiKey();

@@ -8,7 +8,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { problem, ProblemError } from '@engagement/http';
 import { raw, type Response } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
-import { callerOf, type GatewayRequest } from '../http/gateway-request';
+import { requiredScope } from '../api-keys/access-rules';
+import { callerOf, type Caller, type GatewayRequest } from '../http/gateway-request';
 import { parseRequestPath } from '../http/request-path';
 import {
   idempotencyKeyOf,
@@ -18,6 +19,9 @@ import {
 import { ProxyService } from './proxy.service';
 import { resolveRoute, takesLargeBody } from './routes';
 import { writeUpstreamResponse } from './upstream-response';
+
+/** Who a request on a public path is: no key, no scope (the service checks its signature). */
+const ANONYMOUS: Caller = { apiKeyId: 'anonymous', scopes: [] };
 
 const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -57,7 +61,8 @@ export class ProxyController {
     const reader = takesLargeBody(request.method, path) ? this.readLargeBody : this.readBody;
     const body = await readBodyWith(reader, request, response);
 
-    const caller = callerOf(request);
+    // Public paths (signed tracking links, provider callbacks) come without a key.
+    const caller = requiredScope(request.method, path) === 'public' ? ANONYMOUS : callerOf(request);
     const queryStart = request.originalUrl.indexOf('?');
     const send = () =>
       this.proxy.forward({

@@ -18,8 +18,21 @@ export const ROUTES: ProxyRoute[] = [
   { prefix: ['api', 'events'], upstream: 'events', target: '/events' },
   { prefix: ['api', 'registrations'], upstream: 'events', target: '/registrations' },
   // One integration per CRM, each run by its own connector: the provider is the path's next segment.
-  { prefix: ['api', 'integrations', 'hubspot'], upstream: 'connector-hubspot', target: '/integrations/hubspot' },
-  { prefix: ['api', 'integrations', 'gohighlevel'], upstream: 'connector-gohighlevel', target: '/integrations/gohighlevel' },
+  {
+    prefix: ['api', 'integrations', 'hubspot'],
+    upstream: 'connector-hubspot',
+    target: '/integrations/hubspot',
+  },
+  {
+    prefix: ['api', 'integrations', 'gohighlevel'],
+    upstream: 'connector-gohighlevel',
+    target: '/integrations/gohighlevel',
+  },
+  { prefix: ['api', 'templates'], upstream: 'messaging', target: '/templates' },
+  { prefix: ['api', 'messages'], upstream: 'messaging', target: '/messages' },
+  { prefix: ['api', 'campaigns'], upstream: 'messaging', target: '/campaigns' },
+  { prefix: ['api', 'track'], upstream: 'messaging', target: '/track' },
+  { prefix: ['api', 'webhooks', 'twilio'], upstream: 'messaging', target: '/webhooks/twilio' },
 ];
 
 /** Requests that may carry more than the default body limit: bulk uploads. */

@@ -22,6 +22,27 @@ describe('routing table', () => {
     });
   });
 
+  it('sends templates, messages, campaigns, tracking links and Twilio callbacks to messaging', () => {
+    expect(resolve('/api/templates/t1')).toEqual({
+      upstream: 'messaging',
+      upstreamPath: '/templates/t1',
+    });
+    expect(resolve('/api/messages')).toEqual({ upstream: 'messaging', upstreamPath: '/messages' });
+    expect(resolve('/api/campaigns/c1/send')).toEqual({
+      upstream: 'messaging',
+      upstreamPath: '/campaigns/c1/send',
+    });
+    expect(resolve('/api/track/open/tok.en')).toEqual({
+      upstream: 'messaging',
+      upstreamPath: '/track/open/tok.en',
+    });
+    expect(resolve('/api/webhooks/twilio/status')).toEqual({
+      upstream: 'messaging',
+      upstreamPath: '/webhooks/twilio/status',
+    });
+    expect(resolve('/api/webhooks/zoom')).toBeNull();
+  });
+
   it('knows nothing else', () => {
     expect(resolve('/api/contactsx')).toBeNull();
     expect(resolve('/api/registrationsx')).toBeNull();
