@@ -13,6 +13,7 @@ export { eventToMessage, EVENT_HEADERS } from './relay/event-message';
 
 export {
   consumeEvents,
+  isProgrammingError,
   type ConsumeEventsOptions,
   type ReceivedMessage,
   type RetryNotice,
@@ -26,6 +27,7 @@ export {
   type BusTransportStatus,
 } from './consumer/bus-transport';
 export { BusContext } from './consumer/bus-context';
+export { BusExceptionFilter } from './consumer/bus-exception-filter';
 export { PermanentMessageError, isPermanentMessageError } from './consumer/permanent-message-error';
 export { validateMessage, eventValidationPipe } from './consumer/validate-message';
 export {
@@ -40,5 +42,8 @@ export { nestBusLogger } from './consumer/nest-bus-logger';
 export { applyOnce, applyOnceBatch, type ApplyOnceKey } from './idempotency/apply-once';
 export {
   ensureProcessedEventsTable,
+  onlyRecorded,
+  processedEventsDdl,
   processedEventsTable,
+  recordProcessed,
 } from './idempotency/processed-events-table';

@@ -1,7 +1,7 @@
 // Checks an append before any adapter touches storage, so that bad input
 // gets the same typed error from every adapter and nothing is written.
 import { InvalidAppendError } from './errors';
-import type { ExpectedRevision, NewEvent } from './event-store.port';
+import type { ExpectedRevision, NewEvent, StreamAppend } from './event-store.port';
 
 export const APPEND_LIMITS = {
   maxEventsPerAppend: 1_000,
@@ -13,6 +13,50 @@ export const APPEND_LIMITS = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
+
+/**
+ * Checks a multi-stream append: each stream's part as a single append, each
+ * stream once, every event id once across all of them, and the limits for
+ * the whole. Returns each part's JSON.
+ */
+export function validateMultiAppend(
+  appends: unknown,
+): { dataJson: string[]; metadataJson: string[] }[] {
+  if (!Array.isArray(appends) || appends.length === 0) {
+    throw new InvalidAppendError('appendToStreams needs a non-empty array of stream appends');
+  }
+  const streams = new Set<string>();
+  const ids = new Set<string>();
+  let events = 0;
+  let bytes = 0;
+  return appends.map((append: Partial<StreamAppend> | null, index) => {
+    if (typeof append !== 'object' || append === null)
+      throw new InvalidAppendError(`appends[${index}] is not an object`);
+    const json = validateAppend(append.streamId, append.events, append.expectedRevision);
+    const streamId = append.streamId as string;
+    if (streams.has(streamId))
+      throw new InvalidAppendError(`Stream ${streamId} appears twice in one appendToStreams`);
+    streams.add(streamId);
+    for (const event of append.events as NewEvent[]) {
+      const id = event.id.toLowerCase();
+      if (ids.has(id)) throw new InvalidAppendError(`Event id ${event.id} appears twice`);
+      ids.add(id);
+    }
+    events += (append.events as NewEvent[]).length;
+    for (const text of [...json.dataJson, ...json.metadataJson]) bytes += Buffer.byteLength(text);
+    if (events > APPEND_LIMITS.maxEventsPerAppend) {
+      throw new InvalidAppendError(
+        `An append holds at most ${APPEND_LIMITS.maxEventsPerAppend} events; got more`,
+      );
+    }
+    if (bytes > APPEND_LIMITS.maxBatchBytes) {
+      throw new InvalidAppendError(
+        `An append holds at most ${APPEND_LIMITS.maxBatchBytes} bytes of JSON`,
+      );
+    }
+    return json;
+  });
+}
 
 /** Returns the events serialised as JSON (adapters store these strings). */
 export function validateAppend(

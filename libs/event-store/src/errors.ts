@@ -37,3 +37,17 @@ export class DuplicateEventIdError extends Error {
     this.name = 'DuplicateEventIdError';
   }
 }
+
+/**
+ * The adapter cannot append to several streams atomically (see the
+ * EventStoreDB adapter); nothing was written.
+ */
+export class AppendToStreamsNotSupportedError extends Error {
+  constructor(
+    readonly adapter: string,
+    reason: string,
+  ) {
+    super(`appendToStreams is not supported by the ${adapter} adapter: ${reason}`);
+    this.name = 'AppendToStreamsNotSupportedError';
+  }
+}

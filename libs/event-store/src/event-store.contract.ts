@@ -2,7 +2,12 @@
 // calls runEventStoreContract with a factory; tests make their own stream
 // ids and filter readAll by their own prefix, so they share a store safely.
 import { randomUUID } from 'node:crypto';
-import { DuplicateEventIdError, InvalidAppendError, WrongExpectedRevisionError } from './errors';
+import {
+  AppendToStreamsNotSupportedError,
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+} from './errors';
 import type { EventBatch, EventStore, NewEvent, RecordedEvent } from './event-store.port';
 
 export function newTestEvent(type = 'ThingHappened', data: Record<string, unknown> = {}): NewEvent {
@@ -34,7 +39,19 @@ export async function waitFor<T>(
   }
 }
 
-export function runEventStoreContract(adapter: string, connect: () => Promise<EventStore>): void {
+export interface ContractOptions {
+  /**
+   * 'atomic': appendToStreams appends to several streams all or nothing;
+   * 'not-supported': it refuses with AppendToStreamsNotSupportedError and writes nothing.
+   */
+  appendToStreams: 'atomic' | 'not-supported';
+}
+
+export function runEventStoreContract(
+  adapter: string,
+  connect: () => Promise<EventStore>,
+  options: ContractOptions = { appendToStreams: 'atomic' },
+): void {
   describe(`event store contract: ${adapter}`, () => {
     let store: EventStore;
     let prefix: string;
@@ -184,6 +201,115 @@ export function runEventStoreContract(adapter: string, connect: () => Promise<Ev
           store.appendToStream(id, [stored, newTestEvent()], { expectedRevision: 'any' }),
         ).rejects.toBeInstanceOf(DuplicateEventIdError);
         expect(await store.readStream(id)).toHaveLength(1);
+      });
+    });
+
+    describe('append to several streams (appendToStreams)', () => {
+      if (options.appendToStreams === 'not-supported') {
+        it('refuses with a typed error and writes nothing', async () => {
+          const [a, b] = [stream(), stream()];
+          await expect(
+            store.appendToStreams([
+              { streamId: a, events: [newTestEvent()], expectedRevision: 'no_stream' },
+              { streamId: b, events: [newTestEvent()], expectedRevision: 'no_stream' },
+            ]),
+          ).rejects.toBeInstanceOf(AppendToStreamsNotSupportedError);
+          expect(await store.readStream(a)).toEqual([]);
+          expect(await store.readStream(b)).toEqual([]);
+        });
+        return;
+      }
+
+      it('appends to every stream with its own expected revision, one result per stream in order', async () => {
+        const [a, b, c] = [stream('a'), stream('b'), stream('c')];
+        await store.appendToStream(b, [newTestEvent('Before')], { expectedRevision: 'no_stream' });
+        const parts = [
+          {
+            streamId: a,
+            events: [newTestEvent('A1'), newTestEvent('A2')],
+            expectedRevision: 'no_stream' as const,
+          },
+          { streamId: b, events: [newTestEvent('B2')], expectedRevision: 0n },
+          { streamId: c, events: [newTestEvent('C1')], expectedRevision: 'any' as const },
+        ];
+        const results = await store.appendToStreams(parts);
+        expect(results.map((r) => r.nextExpectedRevision)).toEqual([1n, 1n, 0n]);
+        const [readA, readB, readC] = await Promise.all([a, b, c].map((s) => store.readStream(s)));
+        expect(readA.map((e) => e.type)).toEqual(['A1', 'A2']);
+        expect(readB.map((e) => e.type)).toEqual(['Before', 'B2']);
+        expect(readC.map((e) => e.type)).toEqual(['C1']);
+        expect(results[0].position).toBe(readA[1].globalPosition);
+        expect(results[1].position).toBe(readB[1].globalPosition);
+        expect(results[2].position).toBe(readC[0].globalPosition);
+        const all = await readAllMatching(store, { streamPrefixes: [prefix] }, 5);
+        expect(all.map((e) => e.type)).toEqual(['Before', 'A1', 'A2', 'B2', 'C1']);
+      });
+
+      it('writes nothing to any stream when one expected revision fails, and names that stream', async () => {
+        const [a, b] = [stream(), stream()];
+        await store.appendToStream(b, [newTestEvent()], { expectedRevision: 'no_stream' });
+        const error = await store
+          .appendToStreams([
+            { streamId: a, events: [newTestEvent()], expectedRevision: 'no_stream' },
+            { streamId: b, events: [newTestEvent()], expectedRevision: 'no_stream' },
+          ])
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error).toMatchObject({ streamId: b, expected: 'no_stream', actual: 0n });
+        expect(await store.readStream(a)).toEqual([]);
+        expect((await store.readStream(b)).map((e) => e.revision)).toEqual([0n]);
+      });
+
+      it('answers a retry with the same event ids with the first results, storing nothing twice', async () => {
+        const [a, b] = [stream(), stream()];
+        const parts = [
+          { streamId: a, events: [newTestEvent()], expectedRevision: 'no_stream' as const },
+          {
+            streamId: b,
+            events: [newTestEvent(), newTestEvent()],
+            expectedRevision: 'no_stream' as const,
+          },
+        ];
+        const first = await store.appendToStreams(parts);
+        expect(await store.appendToStreams(parts)).toEqual(first);
+        expect(await store.readStream(b)).toHaveLength(2);
+      });
+
+      it('lets exactly one of two concurrent appends over a shared stream win', async () => {
+        const [shared, x, y] = [stream(), stream(), stream()];
+        const outcomes = await Promise.allSettled(
+          [x, y].map((other) =>
+            store.appendToStreams([
+              { streamId: other, events: [newTestEvent()], expectedRevision: 'no_stream' },
+              { streamId: shared, events: [newTestEvent()], expectedRevision: 'no_stream' },
+            ]),
+          ),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+        expect(lost.reason).toBeInstanceOf(WrongExpectedRevisionError);
+        const written = await Promise.all([x, y].map((s) => store.readStream(s)));
+        expect(written.map((events) => events.length).sort()).toEqual([0, 1]);
+        expect(await store.readStream(shared)).toHaveLength(1);
+      });
+
+      it('refuses a stream named twice, or an event id used twice, writing nothing', async () => {
+        const a = stream();
+        const event = newTestEvent();
+        await expect(
+          store.appendToStreams([
+            { streamId: a, events: [newTestEvent()], expectedRevision: 'any' },
+            { streamId: a, events: [newTestEvent()], expectedRevision: 'any' },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidAppendError);
+        await expect(
+          store.appendToStreams([
+            { streamId: a, events: [event], expectedRevision: 'any' },
+            { streamId: stream(), events: [event], expectedRevision: 'any' },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidAppendError);
+        await expect(store.appendToStreams([])).rejects.toBeInstanceOf(InvalidAppendError);
+        expect(await store.readStream(a)).toEqual([]);
       });
     });
 

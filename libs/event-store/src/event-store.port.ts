@@ -119,12 +119,28 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 export interface EventStore {
   appendToStream(
     streamId: string,
     events: NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult>;
+  /**
+   * Appends to several streams at once, all or nothing: each stream's
+   * expected revision is checked, and if one fails (WrongExpectedRevisionError
+   * naming that stream) nothing is written. Results come in the order of
+   * `appends`, one per stream. A retry with the same event ids answers the
+   * first results. Each stream appears at most once. Adapters that cannot do
+   * it atomically throw AppendToStreamsNotSupportedError and write nothing.
+   */
+  appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]>;
   /** The stream's events in revision order; empty when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;

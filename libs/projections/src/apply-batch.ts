@@ -2,6 +2,7 @@
 // move the checkpoint (compare-and-set), drop events already applied (Kafka
 // redeliveries), apply the rest, commit. Shared by the live runners and by
 // rebuilds, so both write exactly the same rows.
+import { onlyRecorded, recordProcessed } from '@engagement/bus';
 import type { RecordedEvent } from '@engagement/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { moveCheckpoint } from './projection-checkpoints';
@@ -89,13 +90,11 @@ async function keepUnprocessed(
   target: BatchTarget,
   events: RecordedEvent[],
 ): Promise<RecordedEvent[]> {
-  if (events.length === 0) return events;
-  const { rows } = await client.query<{ event_id: string }>(
-    `INSERT INTO ${quoteIdent(target.schema)}.processed_events (consumer, event_id)
-     SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id`,
-    [target.projection.name, events.map((e) => e.id)],
+  const recorded = await recordProcessed(
+    client,
+    target.schema,
+    target.projection.name,
+    events.map((e) => e.id),
   );
-  const inserted = new Set(rows.map((r) => r.event_id));
-  // delete() keeps only the first of two copies of one event in a batch.
-  return events.filter((e) => inserted.delete(e.id.toLowerCase()));
+  return onlyRecorded(events, recorded);
 }

@@ -2,6 +2,7 @@
 // written in the same transaction as their rows, with a compare-and-set: a
 // crash anywhere neither loses nor doubles an effect, and a second runner of
 // the same projection cannot interleave its batches with ours.
+import { processedEventsDdl } from '@engagement/bus';
 import type { PoolClient } from 'pg';
 import { quoteIdent } from './sql';
 
@@ -20,11 +21,9 @@ export async function ensureProjectionTables(client: PoolClient, schema: string)
     position   bigint NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
   )`);
-  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.processed_events (
-    consumer text NOT NULL,
-    event_id uuid NOT NULL,
-    PRIMARY KEY (consumer, event_id)
-  )`);
+  // Kafka-fed projections record applied event ids in the platform's one
+  // processed_events table (the bus's definition), shared with reactors.
+  for (const sql of processedEventsDdl(schema)) await client.query(sql);
 }
 
 /** The stored checkpoint; -1n (before the first event) when there is none yet. */

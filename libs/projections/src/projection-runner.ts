@@ -36,7 +36,15 @@ export async function prepareProjection(
     // Serialises concurrent starts of the same service: DDL is not idempotent under races.
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 13))', [`migrate:${schema}`]);
     try {
-      await ensureProjectionTables(client, schema);
+      // In a transaction: the processed-events DDL shares a transaction lock with the bus's.
+      await client.query('BEGIN');
+      try {
+        await ensureProjectionTables(client, schema);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
       await projection.migrate(client, schema);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 13))', [

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { loadPlatformConfig } from '@engagement/config';
+import { applyOnce, ensureProcessedEventsTable } from '@engagement/bus';
 import { PostgresEventStore, type NewEvent } from '@engagement/event-store';
 import { applyKafkaBatch, applyStoreBatch } from './apply-batch';
 import { CheckpointMovedError } from './projection-checkpoints';
@@ -174,6 +175,29 @@ describe('projections', () => {
     expect(await applyKafkaBatch(pool, { projection, schema }, [...events, events[1]])).toBe(0);
     const { rows } = await pool.query(`SELECT renames FROM ${schema}.sample_contacts ORDER BY id`);
     expect(rows.map((r) => r.renames)).toEqual([1, 1, 1]);
+  });
+
+  it('shares the one processed_events table of a schema with the applyOnce consumers of the bus', async () => {
+    const { projection, prefix, schema } = newProjection('kafka');
+    await writeContacts(prefix, 1);
+    await prepareProjection(pool, projection);
+    await ensureProcessedEventsTable(pool, schema); // a reactor of the same service starting
+    const { events } = await store.readAll({ filter: projection.filter });
+    expect(await applyKafkaBatch(pool, { projection, schema }, events)).toBe(2);
+    const reacted: string[] = [];
+    for (const e of events)
+      await applyOnce(pool, { schema, consumer: 'reactor', eventId: e.id }, async () => {
+        reacted.push(e.id);
+      });
+    expect(reacted).toEqual(events.map((e) => e.id));
+    expect(await applyKafkaBatch(pool, { projection, schema }, events)).toBe(0);
+    const { rows } = await pool.query(
+      `SELECT consumer, count(*)::int AS n FROM ${schema}.processed_events GROUP BY consumer ORDER BY consumer`,
+    );
+    expect(rows).toEqual([
+      { consumer: 'reactor', n: 2 },
+      { consumer: projection.name, n: 2 },
+    ]);
   });
 
   it('rebuilds, audits (identical, then one drifted row), and swaps the rebuilt tables in while the runner goes on', async () => {

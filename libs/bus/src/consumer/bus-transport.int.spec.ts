@@ -23,6 +23,7 @@ import {
   waitFor,
 } from '../testing/test-infrastructure';
 import { BusContext } from './bus-context';
+import { BusExceptionFilter } from './bus-exception-filter';
 import { BusEventPattern, BusTransport, type BusTransportOptions } from './bus-transport';
 import type { RetryNotice } from './consume-events';
 import { deadLetterTopic, type DeadLetter } from './dead-letter';
@@ -85,6 +86,7 @@ async function startMicroservice(
     strategy: transport,
     logger: false,
   });
+  app.useGlobalFilters(new BusExceptionFilter());
   apps.push(app);
   await app.listen();
   return { app, transport, groupId };
@@ -275,6 +277,37 @@ it('dead-letters a message whose handler throws PermanentMessageError', async ()
   expect(letters).toEqual([
     expect.objectContaining({ kind: 'permanent', reason: 'contact-3 was erased', offset: '0' }),
   ]);
+});
+
+it('dead-letters, after its retries, a message whose handler keeps throwing a TypeError, and commits past it', async () => {
+  const topic = await newTopic();
+  const buggy = recordedEvent('contact-6', 0);
+  const after = recordedEvent('contact-6', 1);
+  const calls: string[] = [];
+  const letters: DeadLetter[] = [];
+  const { transport, groupId } = await startMicroservice(
+    topic,
+    async (event) => {
+      calls.push(event.id);
+      // A handler bug: reading a field of something that is not there.
+      if (event.id === buggy.id)
+        calls.push((event.data as unknown as { nested: { x: string } }).nested.x);
+    },
+    { programmingErrorAttempts: 3 },
+  );
+  transport.on('dead-letter', (letter) => letters.push(letter));
+
+  await produce(topic, [eventToMessage(buggy), eventToMessage(after)]);
+  await waitFor(async () => (await committedOffset(groupId, topic)) === '2');
+  expect(calls).toEqual([buggy.id, buggy.id, buggy.id, after.id]);
+  expect(letters).toEqual([expect.objectContaining({ kind: 'failed', offset: '0' })]);
+  const dead = await readAllMessages(
+    kafkaBrokers,
+    [deadLetterTopic(topic)],
+    (received) => received.length >= 1,
+  );
+  expect(JSON.parse(dead[0].value).id).toBe(buggy.id);
+  expect(dead[0].headers['dlq-reason']).toMatch(/^handler error: TypeError/);
 });
 
 it('retries a transiently failing handler on the same message, without skipping, until it succeeds', async () => {

@@ -1,5 +1,7 @@
 // The NestJS side of consuming: a custom transport strategy over our Bus, so
 // services write `@EventPattern('contacts') handle(@Payload() event: RecordedEvent)`.
+// Register BusExceptionFilter on the microservice too, or a handler's bug
+// cannot be told from a transient failure (see bus-exception-filter.ts).
 // The pattern is the topic; the payload is the parsed RecordedEvent. Handlers
 // are awaited one message at a time per partition, and the delivery rules
 // (dead letters, retries, commits) are those of consumeEvents.
@@ -16,6 +18,7 @@ import type { BackoffOptions } from '../backoff';
 import type { Bus, ConsumerHandle } from '../bus.port';
 import type { BusLogger } from '../bus-logger';
 import { BusContext } from './bus-context';
+import { isMaskedByNest } from './bus-exception-filter';
 import { consumeEvents, type ReceivedMessage, type RetryNotice } from './consume-events';
 import type { DeadLetter } from './dead-letter';
 import { nestBusLogger } from './nest-bus-logger';
@@ -42,6 +45,8 @@ export interface BusTransportOptions {
   /** Default: NestJS's Logger, so the application's logger settings apply. */
   logger?: BusLogger;
   retryBackoff?: BackoffOptions;
+  /** Attempts before a message whose handler keeps throwing a programming error is dead-lettered; default 5. */
+  programmingErrorAttempts?: number;
 }
 
 export type BusTransportEvents = {
@@ -60,6 +65,7 @@ export class BusTransport
   override readonly propagatesEventHandlerErrors = true;
   private consumer: ConsumerHandle | undefined;
   private readonly events = new EventEmitter();
+  private warnedMasked = false;
 
   constructor(private readonly options: BusTransportOptions) {
     super();
@@ -89,9 +95,20 @@ export class BusTransport
       fromBeginning: this.options.fromBeginning,
       logger: this.options.logger ?? nestBusLogger(BusTransport.name),
       retryBackoff: this.options.retryBackoff,
+      programmingErrorAttempts: this.options.programmingErrorAttempts,
       handle: (event, message) => this.dispatch(event, message),
       onDeadLetter: (letter) => this.events.emit('dead-letter', letter),
-      onRetry: (notice) => this.events.emit('retry', notice),
+      onRetry: (notice) => {
+        if (isMaskedByNest(notice.error) && !this.warnedMasked) {
+          this.warnedMasked = true;
+          (this.options.logger ?? nestBusLogger(BusTransport.name)).warn(
+            'A handler failed with an error NestJS masked as "Internal server error": register ' +
+              'BusExceptionFilter on the microservice, so that programming errors are dead-lettered after their retries',
+            { groupId: this.options.groupId },
+          );
+        }
+        this.events.emit('retry', notice);
+      },
     }).then(
       (consumer) => {
         this.consumer = consumer;

@@ -3,6 +3,10 @@
 // - each partition's messages are handled one at a time, in order;
 // - a message that is not an event, or that the handler refuses with a
 //   PermanentMessageError, goes to `<topic>.dlq` and is then committed;
+// - a programming error of the handler (TypeError, ReferenceError, ...:
+//   a bug no retry can cure) is retried a few times, in case it came from a
+//   passing state, then the message goes to `<topic>.dlq` too, so one bug
+//   does not block its partition forever;
 // - any other failure is transient: the same message is retried with
 //   backoff (capped at a few seconds), never skipped, nothing committed.
 // Delivery is at least once: handlers make their effects idempotent (applyOnce).
@@ -67,6 +71,11 @@ export interface ConsumeEventsOptions {
   logger?: BusLogger;
   /** Waits between retries of a transiently failing message; default 100 ms doubling to 5 s. */
   retryBackoff?: BackoffOptions;
+  /**
+   * Attempts at a message whose handler keeps throwing a programming error
+   * (see isProgrammingError) before it is dead-lettered; default 5.
+   */
+  programmingErrorAttempts?: number;
   onDeadLetter?(letter: DeadLetter): void;
   onRetry?(notice: RetryNotice): void;
 }
@@ -102,6 +111,28 @@ export async function consumeEvents(options: ConsumeEventsOptions): Promise<Cons
 
 type Outcome = { handled: true } | { handled: false; kind: DeadLetterKind; reason: string };
 
+const DEFAULT_PROGRAMMING_ERROR_ATTEMPTS = 5;
+
+/**
+ * Errors that say the handler's code is wrong rather than that something it
+ * depends on is down: retrying cannot cure them for good.
+ */
+export function isProgrammingError(error: unknown): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError ||
+    error instanceof RangeError ||
+    error instanceof EvalError ||
+    error instanceof URIError
+  );
+}
+
+/** What a handling attempt that gives up on a programming error dead-letters. */
+function programmingFailure(error: unknown): Outcome {
+  return { handled: false, kind: 'failed', reason: `handler error: ${describeError(error)}` };
+}
+
 class EventBatchProcessor {
   private readonly logger: BusLogger;
   private readonly retryBackoff: BackoffOptions;
@@ -125,7 +156,12 @@ class EventBatchProcessor {
         topic: batch.topic,
         partition: batch.partition,
       };
-      const outcome = await this.untilDone(message, context, () => this.handleOnce(message));
+      const outcome = await this.untilDone(
+        message,
+        context,
+        () => this.handleOnce(message),
+        programmingFailure,
+      );
       if (!outcome.handled)
         await this.untilDone(message, context, () => this.sendToDeadLetters(message, outcome));
       await context.heartbeat();
@@ -171,12 +207,23 @@ class EventBatchProcessor {
           throw error;
         }
       };
-    const together = await this.untilDone(messages[0], context, attempt(events, messages));
+    const together = await this.untilDone(
+      messages[0],
+      context,
+      attempt(events, messages),
+      programmingFailure,
+    );
     if (together.handled) return;
-    // Someone in the batch was refused: one at a time, to dead-letter only that one.
+    // Someone in the batch was refused (or kept failing on a bug): one at a
+    // time, to dead-letter only that one.
     for (const [i, message] of messages.entries()) {
       if (!context.isActive()) throw new Error('Consumer stopping: batch abandoned');
-      const outcome = await this.untilDone(message, context, attempt([events[i]], [message]));
+      const outcome = await this.untilDone(
+        message,
+        context,
+        attempt([events[i]], [message]),
+        programmingFailure,
+      );
       if (!outcome.handled)
         await this.untilDone(message, context, () => this.sendToDeadLetters(message, outcome));
       await context.heartbeat();
@@ -231,16 +278,22 @@ class EventBatchProcessor {
 
   // Retries the same message in place (heartbeating, so the partition stays
   // ours) until it works or the consumer stops; nothing after it runs first.
+  // With giveUp, a programming error ends the retries after a few attempts
+  // with giveUp's answer instead.
   private async untilDone<T>(
     message: ReceivedMessage,
     context: BatchContext,
     work: () => Promise<T>,
+    giveUp?: (error: unknown) => T,
   ): Promise<T> {
+    const maxBugAttempts =
+      this.options.programmingErrorAttempts ?? DEFAULT_PROGRAMMING_ERROR_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
       try {
         return await work();
       } catch (error) {
         if (!context.isActive()) throw error;
+        if (giveUp && isProgrammingError(error) && attempt >= maxBugAttempts) return giveUp(error);
         const retryInMs = backoffDelay(attempt, this.retryBackoff);
         this.logger.warn(
           `consumer ${this.options.groupId}: ${message.topic}[${message.partition}]@${message.offset} failed ` +

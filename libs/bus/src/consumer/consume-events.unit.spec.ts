@@ -138,6 +138,56 @@ describe('consumeEvents', () => {
     expect(fake.produced).toHaveLength(1);
   });
 
+  it('dead-letters a message whose handler keeps throwing a programming error, after its retries, and goes on', async () => {
+    const fake = fakeBus();
+    const calls: bigint[] = [];
+    let flaky = 2;
+    await consumeEvents({
+      bus: fake.bus,
+      groupId: 'g',
+      topics: ['contacts'],
+      logger: silentLogger,
+      retryBackoff: fast,
+      programmingErrorAttempts: 3,
+      handle: async (e) => {
+        calls.push(e.revision);
+        // A bug on revision 1; a TypeError that passes (a state that heals) on revision 2.
+        if (e.revision === 1n)
+          void (e.data as unknown as { missing: { field: string } }).missing.field;
+        if (e.revision === 2n && flaky-- > 0) throw new TypeError('not yet');
+      },
+    });
+    await fake.deliver([0, 1, 2, 3].map((i) => message(i, wire(event(i)))));
+    expect(calls).toEqual([0n, 1n, 1n, 1n, 2n, 2n, 2n, 3n]);
+    expect(
+      fake.produced.map((p) => [
+        p.topic,
+        p.message.headers['dlq-original-offset'],
+        p.message.headers['dlq-kind'],
+      ]),
+    ).toEqual([['contacts.dlq', '1', 'failed']]);
+    expect(fake.produced[0].message.headers['dlq-reason']).toMatch(/^handler error: TypeError/);
+  });
+
+  it('keeps retrying a failure that is not a programming error', async () => {
+    const fake = fakeBus();
+    let calls = 0;
+    await consumeEvents({
+      bus: fake.bus,
+      groupId: 'g',
+      topics: ['contacts'],
+      logger: silentLogger,
+      retryBackoff: fast,
+      programmingErrorAttempts: 2,
+      handle: async () => {
+        if (++calls < 6) throw new Error('database down');
+      },
+    });
+    await fake.deliver([message(0, wire(event(0)))]);
+    expect(calls).toBe(6);
+    expect(fake.produced).toHaveLength(0);
+  });
+
   it('abandons the batch (throws, so nothing is committed) when the consumer stops during retries', async () => {
     const fake = fakeBus();
     let active = true;
@@ -199,6 +249,27 @@ describe('consumeEvents', () => {
       expect(calls).toEqual([[0n, 1n, 2n], [0n, 1n, 2n], [0n], [1n], [2n]]);
       expect(fake.produced).toHaveLength(1);
       expect(fake.produced[0].message.headers['dlq-reason']).toContain('revision 1 is refused');
+    });
+
+    it('isolates and dead-letters the one event that makes the batch handler throw a programming error', async () => {
+      const fake = fakeBus();
+      const applied: bigint[] = [];
+      await consumeEvents({
+        bus: fake.bus,
+        groupId: 'g',
+        topics: ['contacts'],
+        logger: silentLogger,
+        retryBackoff: fast,
+        programmingErrorAttempts: 2,
+        handleBatch: async (events) => {
+          if (events.some((e) => e.revision === 1n)) throw new TypeError('x is undefined');
+          applied.push(...events.map((e) => e.revision));
+        },
+      });
+      await fake.deliver([0, 1, 2].map((i) => message(i, wire(event(i)))));
+      expect(applied).toEqual([0n, 2n]);
+      expect(fake.produced.map((p) => p.message.headers['dlq-original-offset'])).toEqual(['1']);
+      expect(fake.produced[0].message.headers['dlq-kind']).toBe('failed');
     });
 
     it('refuses options with both handle and handleBatch, or neither', async () => {

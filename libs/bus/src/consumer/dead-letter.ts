@@ -9,7 +9,10 @@ export function deadLetterTopic(topic: string): string {
 
 export const DEAD_LETTER_HEADERS = {
   reason: 'dlq-reason',
-  /** `malformed` (the value is not an event) or `permanent` (the handler refused it). */
+  /**
+   * `malformed` (the value is not an event), `permanent` (the handler refused
+   * it) or `failed` (the handler kept failing with a programming error).
+   */
   kind: 'dlq-kind',
   originalTopic: 'dlq-original-topic',
   originalPartition: 'dlq-original-partition',
@@ -18,7 +21,7 @@ export const DEAD_LETTER_HEADERS = {
   failedAt: 'dlq-failed-at',
 } as const;
 
-export type DeadLetterKind = 'malformed' | 'permanent';
+export type DeadLetterKind = 'malformed' | 'permanent' | 'failed';
 
 export interface DeadLetter {
   topic: string;

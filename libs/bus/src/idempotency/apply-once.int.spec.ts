@@ -108,3 +108,39 @@ describe('applyOnceBatch', () => {
     expect(again).toEqual([]);
   });
 });
+
+describe('one processed_events table for every consumer', () => {
+  const older = uniqueName('bus_idem_old');
+  afterAll(() => dropSchema(databaseUrl, older));
+
+  it('brings a table made with uuid ids (by projections before) up to date, keeping its rows', async () => {
+    const applied = randomUUID();
+    await pool.query(`CREATE SCHEMA "${older}"`);
+    await pool.query(`CREATE TABLE "${older}".processed_events (
+      consumer text NOT NULL, event_id uuid NOT NULL, PRIMARY KEY (consumer, event_id))`);
+    await pool.query(`INSERT INTO "${older}".processed_events VALUES ('projection', $1)`, [
+      applied,
+    ]);
+
+    await ensureProcessedEventsTable(pool, older);
+
+    const { rows } = await pool.query(
+      `SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_schema = $1 AND table_name = 'processed_events' ORDER BY column_name`,
+      [older],
+    );
+    expect(rows).toEqual([
+      { column_name: 'consumer', data_type: 'text' },
+      { column_name: 'event_id', data_type: 'text' },
+      { column_name: 'processed_at', data_type: 'timestamp with time zone' },
+    ]);
+    const effect = jest.fn(async () => undefined);
+    expect(
+      await applyOnce(pool, { schema: older, consumer: 'projection', eventId: applied }, effect),
+    ).toBe(false);
+    expect(
+      await applyOnce(pool, { schema: older, consumer: 'reactor', eventId: 'not-a-uuid' }, effect),
+    ).toBe(true);
+    expect(effect).toHaveBeenCalledTimes(1);
+  });
+});

@@ -2,7 +2,7 @@
 // recorded and the effect applied in ONE PostgreSQL transaction, so either
 // both happen or neither; a second delivery finds the id and skips the effect.
 import type { Pool, PoolClient } from 'pg';
-import { processedEventsTable } from './processed-events-table';
+import { onlyRecorded, recordProcessed } from './processed-events-table';
 
 export interface ApplyOnceKey {
   /** The schema holding processed_events (see ensureProcessedEventsTable). */
@@ -24,14 +24,9 @@ export async function applyOnce(
   effect: (client: PoolClient) => Promise<void>,
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    // ON CONFLICT DO NOTHING waits for a concurrent transaction holding the
-    // same id (a consumer that lost its partition but is still working), and
-    // then inserts nothing: the effect cannot run twice even then.
-    const { rowCount } = await client.query(
-      `INSERT INTO ${processedEventsTable(key.schema)} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [key.consumer, key.eventId],
-    );
-    if (rowCount !== 1) return false;
+    // recordProcessed waits for a concurrent holder of the same id, then records nothing.
+    const recorded = await recordProcessed(client, key.schema, key.consumer, [key.eventId]);
+    if (recorded.size !== 1) return false;
     await effect(client);
     return true;
   });
@@ -51,15 +46,13 @@ export async function applyOnceBatch<E extends { id: string }>(
 ): Promise<E[]> {
   if (events.length === 0) return [];
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ event_id: string }>(
-      `INSERT INTO ${processedEventsTable(key.schema)} (consumer, event_id)
-       SELECT $1, id FROM unnest($2::text[]) AS id
-       ON CONFLICT DO NOTHING
-       RETURNING event_id`,
-      [key.consumer, events.map((e) => e.id)],
+    const recorded = await recordProcessed(
+      client,
+      key.schema,
+      key.consumer,
+      events.map((e) => e.id),
     );
-    const inserted = new Set(rows.map((r) => r.event_id));
-    const fresh = events.filter((e) => inserted.delete(e.id)); // delete: a repeated id is applied once
+    const fresh = onlyRecorded(events, recorded);
     if (fresh.length > 0) await effect(client, fresh);
     return fresh;
   });

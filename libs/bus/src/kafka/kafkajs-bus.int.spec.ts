@@ -1,3 +1,4 @@
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import type { ConsumedMessage, ConsumerHandle } from '../bus.port';
 import { BusClosedError } from '../bus.port';
 import { silentLogger } from '../bus-logger';
@@ -28,6 +29,33 @@ describe('KafkajsBus against the real broker', () => {
     await handle?.stop();
     await bus.close();
     await deleteTopics(kafkaBrokers, [topic]);
+  });
+
+  it('creates topics with the configured replication factor and min.insync.replicas', async () => {
+    const durable = uniqueName('bus-durable');
+    const configured = new KafkajsBus({
+      brokers: kafkaBrokers,
+      clientId: 'bus-durability-test',
+      logger: silentLogger,
+      topicDurability: { replicationFactor: 1, minInsyncReplicas: 1 },
+    });
+    const admin = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    try {
+      await configured.ensureTopics([{ topic: durable, partitions: 2 }]);
+      await admin.connect();
+      const { topics } = await admin.fetchTopicMetadata({ topics: [durable] });
+      expect(topics[0].partitions.map((p) => p.replicas.length)).toEqual([1, 1]);
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: durable }],
+      });
+      const entry = resources[0].configEntries.find((e) => e.configName === 'min.insync.replicas');
+      expect(entry).toMatchObject({ configValue: '1', isDefault: false });
+    } finally {
+      await admin.disconnect();
+      await configured.close();
+      await deleteTopics(kafkaBrokers, [durable]);
+    }
   });
 
   it('creates a topic idempotently, produces a message and consumes it with key, value and headers', async () => {

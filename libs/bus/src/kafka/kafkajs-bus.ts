@@ -8,6 +8,11 @@ import { jsonLinesLogger, type BusLogger } from '../bus-logger';
 import { connectWithBackoff } from './connect-with-backoff';
 import { KafkajsConsumer } from './kafkajs-consumer';
 import { kafkajsLogCreator } from './kafkajs-log-creator';
+import {
+  checkedDurability,
+  topicDurabilityFromEnv,
+  type TopicDurability,
+} from './topic-durability';
 import { KafkajsProducer } from './kafkajs-producer';
 
 export interface KafkajsBusOptions {
@@ -27,6 +32,12 @@ export interface KafkajsBusOptions {
    * at least the broker's group.min.session.timeout.ms (6 s by default).
    */
   sessionTimeoutMs?: number;
+  /**
+   * Replicas of each partition of the topics this bus creates, and how many
+   * must be in sync for an acks=all write; default from
+   * KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS (1 and 1).
+   */
+  topicDurability?: TopicDurability;
 }
 
 // Kafka's rule for topic names.
@@ -39,9 +50,13 @@ export class KafkajsBus implements Bus {
   private readonly closing = new AbortController();
   private readonly producers = new Set<KafkajsProducer>();
   private readonly consumers = new Set<KafkajsConsumer>();
+  private readonly durability: TopicDurability;
 
   constructor(private readonly options: KafkajsBusOptions) {
     if (options.brokers.length === 0) throw new Error('KafkajsBus needs at least one broker');
+    this.durability = options.topicDurability
+      ? checkedDurability(options.topicDurability)
+      : topicDurabilityFromEnv();
     this.logger = options.logger ?? jsonLinesLogger('bus');
     this.connectBackoff = options.connectBackoff ?? { initialMs: 500, maxMs: 30_000 };
     this.kafka = new Kafka({
@@ -141,11 +156,16 @@ export class KafkajsBus implements Bus {
         topics: missing.map((spec) => ({
           topic: spec.topic,
           numPartitions: spec.partitions,
-          configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs ?? -1) }],
+          replicationFactor: this.durability.replicationFactor,
+          configEntries: [
+            { name: 'retention.ms', value: String(spec.retentionMs ?? -1) },
+            { name: 'min.insync.replicas', value: String(this.durability.minInsyncReplicas) },
+          ],
         })),
       });
       this.logger.info(
-        `Kafka: created topics ${missing.map((s) => `${s.topic} (${s.partitions} partitions)`).join(', ')}`,
+        `Kafka: created topics ${missing.map((s) => `${s.topic} (${s.partitions} partitions)`).join(', ')} ` +
+          `with ${this.durability.replicationFactor} replicas, ${this.durability.minInsyncReplicas} in sync`,
       );
     }
     const present = specs.filter((spec) => existing.has(spec.topic));
@@ -154,10 +174,17 @@ export class KafkajsBus implements Bus {
     // other partitions and break their order. A mismatch is only reported.
     const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
     for (const spec of present) {
-      const actual = topics.find((t) => t.name === spec.topic)?.partitions.length;
+      const partitions = topics.find((t) => t.name === spec.topic)?.partitions;
+      const actual = partitions?.length;
       if (actual !== undefined && actual !== spec.partitions) {
         this.logger.warn(
           `Kafka: topic ${spec.topic} has ${actual} partitions, configured ${spec.partitions}; left as it is`,
+        );
+      }
+      const replicas = partitions?.[0]?.replicas.length;
+      if (replicas !== undefined && replicas !== this.durability.replicationFactor) {
+        this.logger.warn(
+          `Kafka: topic ${spec.topic} has ${replicas} replicas, configured ${this.durability.replicationFactor}; left as it is`,
         );
       }
     }

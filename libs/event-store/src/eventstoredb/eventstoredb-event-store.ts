@@ -13,8 +13,13 @@ import {
   type AppendExpectedRevision,
   type EventData,
 } from '@eventstore/db-client';
-import { validateAppend, validateStreamId } from '../append-validation';
-import { DuplicateEventIdError, InvalidAppendError, WrongExpectedRevisionError } from '../errors';
+import { validateAppend, validateMultiAppend, validateStreamId } from '../append-validation';
+import {
+  AppendToStreamsNotSupportedError,
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+} from '../errors';
 import type {
   AppendResult,
   EventStore,
@@ -24,6 +29,7 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
@@ -85,6 +91,20 @@ export class EventStoreDbEventStore implements EventStore {
         throw await this.translateAppendError(error, streamId, events, expected);
       }
     }
+  }
+
+  /**
+   * Not offered: @eventstore/db-client (6.x) has no multi-stream append. An
+   * atomic one exists from KurrentDB 25.1 on, through @kurrent/kurrentdb-client's
+   * multiStreamAppend (its v2 protocol); appending stream by stream here would
+   * not be all or nothing, so this refuses instead, writing nothing.
+   */
+  async appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
+    validateMultiAppend(appends);
+    throw new AppendToStreamsNotSupportedError(
+      'EventStoreDB',
+      '@eventstore/db-client has no atomic multi-stream append (KurrentDB 25.1 offers one through @kurrent/kurrentdb-client)',
+    );
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

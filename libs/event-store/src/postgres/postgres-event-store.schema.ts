@@ -362,6 +362,84 @@ END
 $fn$;
 `,
     },
+    {
+      // Version 4: several streams in one call, all or nothing. Stream locks
+      // are taken in the order of their lock keys, so two multi-stream
+      // appends never wait for each other in a circle. Outcomes per stream:
+      // appended, or conflict (then nothing is written for any stream).
+      version: 4,
+      sql: `
+CREATE FUNCTION ${s}.append_to_streams(
+  p_streams       text[],
+  p_expected      text[],
+  p_event_streams integer[],
+  p_ids           uuid[],
+  p_types         text[],
+  p_versions      integer[],
+  p_data          jsonb[],
+  p_metadata      jsonb[]
+) RETURNS TABLE (stream_id text, outcome text, stream_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_count    integer := cardinality(p_ids);
+  v_inserted integer;
+  v_currents bigint[];
+  v_conflict boolean := false;
+  v_first    bigint;
+  v_base     bigint;
+BEGIN
+  v_first := ${s}.begin_append();
+  PERFORM pg_advisory_xact_lock(k.key)
+     FROM (SELECT DISTINCT hashtextextended(x, 7) AS key FROM unnest(p_streams) AS x ORDER BY 1) k;
+
+  SELECT array_agg((SELECT max(e.revision) FROM ${s}.events e WHERE e.stream_id = x.id) ORDER BY x.i)
+    INTO v_currents
+    FROM unnest(p_streams) WITH ORDINALITY AS x(id, i);
+
+  FOR i IN 1 .. cardinality(p_streams) LOOP
+    IF NOT (p_expected[i] = 'any'
+            OR (p_expected[i] = 'no_stream' AND v_currents[i] IS NULL)
+            OR (p_expected[i] = 'stream_exists' AND v_currents[i] IS NOT NULL)
+            OR (p_expected[i] ~ '^[0-9]+$' AND v_currents[i] IS NOT NULL AND v_currents[i] = p_expected[i]::bigint)) THEN
+      v_conflict := true;
+      stream_id := p_streams[i];
+      outcome := 'conflict';
+      stream_revision := v_currents[i];
+      last_position := NULL;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+  IF v_conflict THEN
+    RETURN;
+  END IF;
+
+  SELECT coalesce(max(e.global_position) + 1, v_first) INTO v_base
+    FROM ${s}.events e
+   WHERE e.global_position >= v_first
+     AND e.global_position < v_first + (1::bigint << ${POSITION_SHIFT});
+
+  INSERT INTO ${s}.events (global_position, stream_id, revision, event_id, event_type, schema_version, data, metadata)
+  SELECT v_base + x.i - 1, p_streams[x.si],
+         coalesce(v_currents[x.si], -1) + row_number() OVER (PARTITION BY x.si ORDER BY x.i),
+         x.id, x.type, x.version, x.data, x.metadata
+    FROM unnest(p_event_streams, p_ids, p_types, p_versions, p_data, p_metadata)
+         WITH ORDINALITY AS x(si, id, type, version, data, metadata, i)
+  ON CONFLICT (event_id) DO NOTHING;
+  GET DIAGNOSTICS v_inserted = ROW_COUNT;
+  IF v_inserted < v_count THEN
+    RAISE EXCEPTION 'event ids already stored' USING ERRCODE = 'P0001', HINT = 'EVDUP';
+  END IF;
+
+  RETURN QUERY
+    SELECT p_streams[x.si], 'appended'::text,
+           coalesce(v_currents[x.si], -1) + count(*), v_base + max(x.i) - 1
+      FROM unnest(p_event_streams) WITH ORDINALITY AS x(si, i)
+     GROUP BY x.si
+     ORDER BY x.si;
+END
+$fn$;
+`,
+    },
   ];
 }
 

@@ -5,7 +5,7 @@
 // other transactions, however long, do not hold them back).
 import { EventEmitter } from 'node:events';
 import { Client, Pool, type PoolConfig } from 'pg';
-import { validateAppend, validateStreamId } from '../append-validation';
+import { validateAppend, validateMultiAppend, validateStreamId } from '../append-validation';
 import { DuplicateEventIdError, InvalidAppendError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendResult,
@@ -16,6 +16,7 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
@@ -138,6 +139,94 @@ export class PostgresEventStore implements EventStore {
       nextExpectedRevision: BigInt(row.stream_revision!),
       position: BigInt(row.last_position!),
     };
+  }
+
+  async appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
+    const json = validateMultiAppend(appends);
+    const flat = appends.flatMap((a, i) =>
+      a.events.map((e, j) => ({
+        stream: i + 1,
+        event: e,
+        data: json[i].dataJson[j],
+        metadata: json[i].metadataJson[j],
+      })),
+    );
+    let rows: {
+      stream_id: string;
+      outcome: 'appended' | 'conflict';
+      stream_revision: string | null;
+      last_position: string | null;
+    }[];
+    try {
+      // One statement: every stream's check and every insert, in one transaction.
+      ({ rows } = await this.pool.query(
+        `SELECT stream_id, outcome, stream_revision, last_position
+           FROM ${quoteIdent(this.schema)}.append_to_streams($1::text[], $2::text[], $3::int[],
+                $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])`,
+        [
+          appends.map((a) => a.streamId),
+          appends.map((a) => String(a.expectedRevision)),
+          flat.map((f) => f.stream),
+          flat.map((f) => f.event.id),
+          flat.map((f) => f.event.type),
+          flat.map((f) => f.event.schemaVersion),
+          flat.map((f) => f.data),
+          flat.map((f) => f.metadata),
+        ],
+      ));
+    } catch (error) {
+      if ((error as { hint?: string }).hint === 'EVDUP')
+        return this.answerRepeatedMultiAppend(appends, error);
+      throw error;
+    }
+    const conflict = rows.find((r) => r.outcome === 'conflict');
+    if (conflict) {
+      // A retried multi-append meets its own earlier success as a conflict.
+      const repeated = await this.answerRepeatedMultiAppend(appends, null).catch(() => null);
+      if (repeated) return repeated;
+      const append = appends.find((a) => a.streamId === conflict.stream_id)!;
+      throw new WrongExpectedRevisionError(
+        conflict.stream_id,
+        append.expectedRevision,
+        conflict.stream_revision === null ? null : BigInt(conflict.stream_revision),
+      );
+    }
+    this.announceAppend();
+    return rows.map((r) => ({
+      nextExpectedRevision: BigInt(r.stream_revision!),
+      position: BigInt(r.last_position!),
+    }));
+  }
+
+  /**
+   * Every id of every part stored in its own stream: the original results.
+   * None stored: rethrow the cause (or null without one). Otherwise a clash.
+   */
+  private async answerRepeatedMultiAppend(
+    appends: StreamAppend[],
+    cause: unknown,
+  ): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    let found = 0;
+    let allInPlace = true;
+    for (const append of appends) {
+      const ids = append.events.map((e) => e.id);
+      const stored = await this.findStoredIds(append.streamId, ids);
+      found += stored.found;
+      if (stored.in_stream !== ids.length) allInPlace = false;
+      else
+        results.push({
+          nextExpectedRevision: BigInt(stored.revision!),
+          position: BigInt(stored.position!),
+        });
+    }
+    if (allInPlace) return results;
+    if (found === 0) throw cause ?? new Error('no event of the append is stored');
+    const first = appends[0];
+    throw new DuplicateEventIdError(
+      first.streamId,
+      appends.flatMap((a) => a.events.map((e) => e.id)),
+    );
   }
 
   private async findStoredIds(streamId: string, ids: string[]) {

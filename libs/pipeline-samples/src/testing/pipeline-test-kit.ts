@@ -252,9 +252,9 @@ export async function checkReadModel(run: PipelineRun): Promise<ReadModelCheck> 
   }>(
     `SELECT
        (SELECT count(*)::int FROM ${es} e WHERE e.stream_id LIKE $1 AND NOT EXISTS
-          (SELECT 1 FROM ${rm}.processed_events p WHERE p.consumer = $2 AND p.event_id = e.event_id)) AS unprocessed,
+          (SELECT 1 FROM ${rm}.processed_events p WHERE p.consumer = $2 AND p.event_id = e.event_id::text)) AS unprocessed,
        (SELECT count(*)::int FROM ${rm}.processed_events p WHERE p.consumer = $2 AND NOT EXISTS
-          (SELECT 1 FROM ${es} e WHERE e.event_id = p.event_id)) AS unknown,
+          (SELECT 1 FROM ${es} e WHERE e.event_id::text = p.event_id)) AS unknown,
        (SELECT count(*)::int FROM ${rm}.processed_events p WHERE p.consumer = $2) AS processed`,
     [prefix, run.projectionName],
   );

@@ -13,6 +13,7 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '@engagement/event-store';
@@ -31,6 +32,16 @@ export class PersonalDataEventStore implements EventStore {
   ): Promise<AppendResult> {
     const encrypted = await this.cipher.encryptEvents(streamId, events);
     return this.inner.appendToStream(streamId, encrypted, options);
+  }
+
+  async appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
+    const encrypted = await Promise.all(
+      appends.map(async (a) => ({
+        ...a,
+        events: await this.cipher.encryptEvents(a.streamId, a.events),
+      })),
+    );
+    return this.inner.appendToStreams(encrypted);
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
