@@ -7,6 +7,7 @@
 // Its methods have the shape of the bus's BusLogger, so a service passes the
 // same logger to KafkajsBus, startRelay and consumeEvents.
 import { isSpanContextValid, trace } from '@opentelemetry/api';
+import pino from 'pino';
 import { maskSecrets, redact } from './redact';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -27,17 +28,57 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Keys every line has; a field of the same name never replaces them. */
+const FIXED_KEYS = new Set(['time', 'level', 'service', 'msg', 'trace_id', 'span_id']);
 
+/**
+ * pino writes the lines (levels, serialisation, the stdout destination:
+ * bench/logger.bench.ts measured it 1.15x our hand-written writer, with our
+ * redaction in both); the redaction stays ours, as pino's formatter: pino's
+ * own `redact` takes fixed paths and cannot mask a secret inside a string.
+ */
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
-  const minimum = SEVERITY[options.level ?? levelFromEnv(process.env.LOG_LEVEL)];
-  const write = options.write ?? ((line: string) => void process.stdout.write(line));
-  const now = options.now ?? (() => new Date());
+  const now = options.now;
+  const destination = options.write
+    ? { write: options.write }
+    : pino.destination({ dest: 1, sync: true });
+  const instance = pino(
+    {
+      level: options.level ?? levelFromEnv(process.env.LOG_LEVEL),
+      base: { service },
+      messageKey: 'msg',
+      timestamp: now ? () => `,"time":"${now().toISOString()}"` : pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => safeFields(object),
+      },
+    },
+    destination,
+  );
   const at = (level: LogLevel) => (msg: string, fields?: LogFields) => {
-    if (SEVERITY[level] < minimum) return;
-    write(`${JSON.stringify(logEntry(service, level, msg, fields, now()))}\n`);
+    if (!instance.isLevelEnabled(level)) return;
+    const text = maskSecrets(String(msg));
+    if (fields === undefined) instance[level](spanIds(), text);
+    else instance[level](fields, text);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** The fields of a line, redacted, without the fixed keys, with the active span's ids. */
+function safeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const safe = redact(fields);
+  const out = spanIds();
+  if (safe !== null && typeof safe === 'object' && !Array.isArray(safe)) {
+    for (const [key, value] of Object.entries(safe)) if (!FIXED_KEYS.has(key)) out[key] = value;
+  } else {
+    out.fields = safe;
+  }
+  return out;
+}
+
+function spanIds(): Record<string, unknown> {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
 }
 
 /** One log line as an object: the fixed keys first, then the redacted fields. */
@@ -48,27 +89,13 @@ export function logEntry(
   fields: LogFields | undefined,
   time: Date,
 ): Record<string, unknown> {
-  const entry: Record<string, unknown> = {
+  return {
     time: time.toISOString(),
     level,
     service,
     msg: maskSecrets(String(msg)),
+    ...(fields === undefined ? spanIds() : safeFields(fields)),
   };
-  const span = trace.getActiveSpan()?.spanContext();
-  if (span && isSpanContextValid(span)) {
-    entry.trace_id = span.traceId;
-    entry.span_id = span.spanId;
-  }
-  if (fields !== undefined) {
-    const safe = redact(fields);
-    if (safe !== null && typeof safe === 'object' && !Array.isArray(safe)) {
-      // A field never overwrites a fixed key: `level` or `trace_id` must stay true.
-      for (const [key, value] of Object.entries(safe)) if (!(key in entry)) entry[key] = value;
-    } else {
-      entry.fields = safe;
-    }
-  }
-  return entry;
 }
 
 function levelFromEnv(value: string | undefined): LogLevel {
