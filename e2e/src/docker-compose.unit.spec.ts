@@ -82,8 +82,6 @@ describe('docker-compose.yml', () => {
       messaging: ['MESSAGING_TRACKING_SECRET'],
       'connector-hubspot': ['CONNECTORS_MASTER_KEYS'],
       'connector-gohighlevel': ['CONNECTORS_MASTER_KEYS'],
-      'connector-hubspot': ['CONNECTORS_MASTER_KEYS'],
-      'connector-gohighlevel': ['CONNECTORS_MASTER_KEYS'],
     };
     for (const name of platformServices) {
       const environment = compose.services[name]!.environment ?? {};

@@ -29,6 +29,7 @@ export interface PlatformUnderTest {
   pool: Pool;
   /** Everything the processes printed, for failure messages. */
   logs(): string;
+  connectors: ConnectorsUnderTest | null;
   /** Runs an operators' tool (tools/ops/src/<tool>) against these processes' schemas and keys. */
   runTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>;
   stop(): Promise<void>;
@@ -39,6 +40,19 @@ const root = findWorkspaceRoot();
 export interface PlatformOptions {
   /** Extra environment for both processes (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
   env?: NodeJS.ProcessEnv;
+  /** Also run the CRM connectors, pointed at these API bases (the emulators). */
+  connectors?: { hubspotApiBase: string; gohighlevelApiBase: string };
+}
+
+/** The CRM connectors of a platform under test (when PlatformOptions.connectors is given). */
+export interface ConnectorsUnderTest {
+  hubspotUrl: string;
+  gohighlevelUrl: string;
+  hubspotSchema: string;
+  gohighlevelSchema: string;
+  hubspotTopic: string;
+  gohighlevelTopic: string;
+  connectorsMasterKeys: string;
 }
 
 export async function startPlatformUnderTest(
@@ -55,11 +69,24 @@ export async function startPlatformUnderTest(
   const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
   const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
   const tokenKey = randomBytes(32);
-  const [contactsPort, gatewayPort, eventsPort] = [
+  const [contactsPort, gatewayPort, eventsPort, hubspotPort, gohighlevelPort] = [
+    await freePort(),
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
   ];
+  const crm: ConnectorsUnderTest | null = options.connectors
+    ? {
+        hubspotUrl: `http://127.0.0.1:${hubspotPort}`,
+        gohighlevelUrl: `http://127.0.0.1:${gohighlevelPort}`,
+        hubspotSchema: `connector_hubspot_e2e_${suffix}`,
+        gohighlevelSchema: `connector_gohighlevel_e2e_${suffix}`,
+        hubspotTopic: `crm.hubspot-e2e-${suffix}`,
+        gohighlevelTopic: `crm.gohighlevel-e2e-${suffix}`,
+        connectorsMasterKeys: `e2e:${randomBytes(32).toString('base64')}`,
+      }
+    : null;
   const output: string[] = [];
   const base = {
     ...process.env,
@@ -78,6 +105,8 @@ export async function startPlatformUnderTest(
     CONTACTS_TOPIC_PARTITIONS: '3',
     CONTACTS_MASTER_KEYS: masterKeys,
     CONTACTS_EVENTS_TOPIC: eventsTopic,
+    // Never the platform's own crm.* topics: this contacts reads its connectors' reports, or none.
+    CONTACTS_CRM_TOPICS: crm ? `${crm.hubspotTopic},${crm.gohighlevelTopic}` : 'off',
   });
   const events = startService('events', output, {
     ...base,
@@ -88,6 +117,30 @@ export async function startPlatformUnderTest(
     EVENTS_TOPIC_PARTITIONS: '3',
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
   });
+  const connectorProcesses: ChildProcess[] = [];
+  if (crm && options.connectors) {
+    for (const [provider, port, schema, topic, apiBase] of [
+      ['hubspot', hubspotPort, crm.hubspotSchema, crm.hubspotTopic, options.connectors.hubspotApiBase],
+      ['gohighlevel', gohighlevelPort, crm.gohighlevelSchema, crm.gohighlevelTopic, options.connectors.gohighlevelApiBase],
+    ] as const) {
+      const prefix = `CONNECTOR_${provider.toUpperCase()}`;
+      connectorProcesses.push(
+        startService(`connector-${provider}`, output, {
+          ...base,
+          [`${prefix}_PORT`]: String(port),
+          [`${prefix}_SCHEMA`]: schema,
+          [`${prefix}_TOPIC`]: topic,
+          [`${prefix}_TOPIC_PARTITIONS`]: '3',
+          [`${prefix}_CONTACTS_TOPIC`]: contactsTopic,
+          [`${prefix}_GROUP`]: `connector-${provider}-e2e-${suffix}`,
+          EVENT_STORE_SCHEMA: eventStoreSchema,
+          CONNECTORS_MASTER_KEYS: crm.connectorsMasterKeys,
+          CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
+          [provider === 'hubspot' ? 'HUBSPOT_API_BASE' : 'GHL_API_BASE']: apiBase,
+        }),
+      );
+    }
+  }
   const gateway = startService('api-gateway', output, {
     ...base,
     GATEWAY_PORT: String(gatewayPort),
@@ -95,13 +148,21 @@ export async function startPlatformUnderTest(
     API_BOOTSTRAP_KEY: apiKey,
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
     EVENTS_URL: `http://127.0.0.1:${eventsPort}`,
+    CONNECTOR_HUBSPOT_URL: `http://127.0.0.1:${hubspotPort}`,
+    CONNECTOR_GOHIGHLEVEL_URL: `http://127.0.0.1:${gohighlevelPort}`,
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
   });
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   const stop = async () => {
-    await Promise.all([stopProcess(gateway), stopProcess(events), stopProcess(contacts)]);
-    for (const schema of [contactsSchema, eventsSchema, eventStoreSchema, gatewaySchema]) {
+    await Promise.all([
+      stopProcess(gateway),
+      stopProcess(events),
+      stopProcess(contacts),
+      ...connectorProcesses.map(stopProcess),
+    ]);
+    const connectorSchemas = crm ? [crm.hubspotSchema, crm.gohighlevelSchema] : [];
+    for (const schema of [contactsSchema, eventsSchema, eventStoreSchema, gatewaySchema, ...connectorSchemas]) {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
     await pool.end();
@@ -110,6 +171,10 @@ export async function startPlatformUnderTest(
     await waitForHealth(`http://127.0.0.1:${contactsPort}/health`, contacts, output);
     await waitForHealth(`http://127.0.0.1:${eventsPort}/health`, events, output);
     await waitForHealth(`http://127.0.0.1:${gatewayPort}/health`, gateway, output);
+    if (crm) {
+      await waitForHealth(`${crm.hubspotUrl}/health`, connectorProcesses[0]!, output);
+      await waitForHealth(`${crm.gohighlevelUrl}/health`, connectorProcesses[1]!, output);
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -131,6 +196,7 @@ export async function startPlatformUnderTest(
     kafkaBrokers,
     pool,
     logs: () => output.join(''),
+    connectors: crm,
     runTool: (tool, args, env = {}) =>
       spawnSync(
         join(root, 'node_modules', '.bin', 'node'),

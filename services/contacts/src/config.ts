@@ -30,6 +30,12 @@ export interface ContactsConfig extends ServiceConfig {
    * consumed). Unset in tests that have no broker to spare.
    */
   eventsTopic?: string;
+  /**
+   * CONTACTS_CRM_TOPICS: the CRM connectors' topics (comma-separated; default
+   * `crm.hubspot,crm.gohighlevel`; `off`: not consumed), whose sync reports
+   * fill external_mappings and activities' synced_to_crms.
+   */
+  crmTopics?: string[];
 }
 
 export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): ContactsConfig {
@@ -52,5 +58,12 @@ export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): Contac
     importWorkerEnabled: env.CONTACTS_IMPORT_WORKER !== 'off',
     eventsTopic:
       env.CONTACTS_EVENTS_TOPIC === 'off' ? undefined : (env.CONTACTS_EVENTS_TOPIC ?? 'events'),
+    crmTopics:
+      env.CONTACTS_CRM_TOPICS === 'off'
+        ? undefined
+        : (env.CONTACTS_CRM_TOPICS ?? 'crm.hubspot,crm.gohighlevel')
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
   };
 }

@@ -10,6 +10,7 @@ import type { RunningProjection } from '@engagement/projections';
 import { ServiceRuntime, type Log } from '@engagement/service-runtime';
 import type { Pool } from 'pg';
 import { loadLeadScoringRules } from './activities/lead-scoring-rules';
+import { crmSyncConsumer } from './crm-sync/crm-sync.consumer';
 import { eventActivitiesConsumer } from './activities/event-activities.consumer';
 import { RecordActivityHandler } from './activities/record-activity.handler';
 import { ImportJobs } from './bulk-import/import-jobs.table';
@@ -120,6 +121,10 @@ export async function startContactsRuntime(
   base.startRelay(CONTACTS_RELAYED_STREAMS);
   if (config.eventsTopic)
     base.startConsumer(eventActivitiesConsumer(config.eventsTopic, recordActivity));
+  if (config.crmTopics && config.crmTopics.length > 0)
+    base.startConsumer(
+      crmSyncConsumer({ topics: config.crmTopics, updateContact, pool, schema: config.schema }),
+    );
 
   return {
     config,

@@ -226,6 +226,21 @@ export type ActivityRecordedData = {
 export type ActivityRecorded = DomainEvent<'ActivityRecorded', ActivityRecordedData>;
 
 /**
+ * A CRM connector pushed the activity (a HubSpot or GoHighLevel note): one
+ * entry of the activity's synced_to_crms. Recorded once per activity and
+ * provider; added later than the other types, so older streams lack it.
+ */
+export type ActivitySyncedToCrmData = {
+  contactId: string;
+  activityId: string;
+  provider: string;
+  /** The CRM's id of what it made of the activity (the note's id). */
+  externalId: string;
+  syncedAt: string;
+};
+export type ActivitySyncedToCrm = DomainEvent<'ActivitySyncedToCrm', ActivitySyncedToCrmData>;
+
+/**
  * GDPR erasure. The shell destroys the contact's data key with it, so the
  * personal fields of every earlier event of the contact (see
  * personal-data.ts) can no longer be decrypted; consumers must delete or
@@ -254,6 +269,7 @@ export type ContactEvent =
   | ContactExternalMappingLinked
   | ContactExternalMappingUnlinked
   | ActivityRecorded
+  | ActivitySyncedToCrm
   | ContactErased;
 
 export type ContactEventType = ContactEvent['type'];
@@ -276,6 +292,7 @@ export const CONTACT_EVENT_SCHEMA_VERSIONS = {
   ContactExternalMappingLinked: 1,
   ContactExternalMappingUnlinked: 1,
   ActivityRecorded: 1,
+  ActivitySyncedToCrm: 1,
   ContactErased: 1,
 } as const satisfies Record<ContactEventType, number>;
 

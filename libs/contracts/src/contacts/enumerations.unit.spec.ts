@@ -36,6 +36,7 @@ describe('personal data fields', () => {
     expect(personalDataFieldsOf('ContactPropertySet')).toEqual(['value']);
     expect(personalDataFieldsOf('ActivityRecorded')).toEqual(['activityData']);
     expect(personalDataFieldsOf('ContactLifecycleStageChanged')).toEqual([]);
-    expect(Object.keys(PERSONAL_DATA_FIELDS)).toHaveLength(17);
+    expect(personalDataFieldsOf('ActivitySyncedToCrm')).toEqual(['externalId']);
+    expect(Object.keys(PERSONAL_DATA_FIELDS)).toHaveLength(18);
   });
 });

@@ -31,6 +31,8 @@ export const PERSONAL_DATA_FIELDS: { readonly [T in ContactEventType]: readonly 
   ContactExternalMappingUnlinked: ['externalId'],
   // Form submissions, notes, page titles: free-form, so all of it.
   ActivityRecorded: ['activityData'],
+  // Like a contact's CRM record id: the note's id identifies the person in the CRM.
+  ActivitySyncedToCrm: ['externalId'],
   ContactErased: [],
 };
 

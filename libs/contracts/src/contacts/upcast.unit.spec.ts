@@ -27,7 +27,7 @@ describe('contacts contracts', () => {
   it('writes every event type at v1 today', () => {
     for (const type of [...CONTACT_EVENT_TYPES, ...TAG_EVENT_TYPES])
       expect(schemaVersionOf(type)).toBe(1);
-    expect(CONTACT_EVENT_TYPES).toHaveLength(17);
+    expect(CONTACT_EVENT_TYPES).toHaveLength(18);
     expect(TAG_EVENT_TYPES).toHaveLength(5);
   });
 

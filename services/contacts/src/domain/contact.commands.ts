@@ -164,6 +164,16 @@ export type UnlinkExternalMapping = {
   provider: string;
 };
 
+/** A CRM connector pushed the activity (synced_to_crms); a repeat for the same provider changes nothing. */
+export type RecordActivitySynced = {
+  type: 'RecordActivitySynced';
+  contactId: string;
+  activityId: string;
+  provider: string;
+  externalId: string;
+  syncedAt: string;
+};
+
 export type RecordActivity = {
   type: 'RecordActivity';
   contactId: string;
@@ -205,4 +215,5 @@ export type ContactCommand =
   | LinkExternalMapping
   | UnlinkExternalMapping
   | RecordActivity
+  | RecordActivitySynced
   | EraseContact;

@@ -533,6 +533,21 @@ function checkRelatedTo(command: C.RecordActivity): { type: string; id: string }
  * ignored, so consumers of other services' topics can redeliver freely.
  * Points (computed by the shell from the scoring rules) move the score with it.
  */
+function recordActivitySynced(command: C.RecordActivitySynced, contact: ContactRecord, context: CommandContext): ContactEvent[] {
+  const activityId = checkUuid('activityId', command.activityId);
+  const provider = checkProvider('provider', command.provider);
+  const externalId = checkExternalId(command.externalId);
+  const syncedAt = checkTimestamp('syncedAt', command.syncedAt, context.now);
+  if (!contact.activityIds.has(activityId)) {
+    throw new NotFoundError(`Activity ${activityId} is not on contact ${contact.contactId}`, 'activity-not-found', {
+      contactId: contact.contactId,
+      activityId,
+    });
+  }
+  if (contact.syncedActivities.has(`${activityId}:${provider}`)) return [];
+  return [{ type: 'ActivitySyncedToCrm', data: { contactId: contact.contactId, activityId, provider, externalId, syncedAt } }];
+}
+
 function recordActivity(
   command: C.RecordActivity,
   contact: ContactRecord,
@@ -616,6 +631,8 @@ function decideOnLiveContact(
       return unlinkExternalMapping(command, contact);
     case 'RecordActivity':
       return recordActivity(command, contact, context);
+    case 'RecordActivitySynced':
+      return recordActivitySynced(command, contact, context);
     case 'CreateContact':
     case 'EraseContact':
       throw new Error(`${command.type} is decided before the contact's state is looked at`);

@@ -1337,3 +1337,31 @@ describe('contact decider', () => {
     });
   });
 });
+
+describe('RecordActivitySynced (a CRM connector pushed the activity)', () => {
+  const pageView = changeActivity(activityId(700), 'page_viewed', { url: '/landing' }, 'api');
+  const synced: ContactEvent = {
+    type: 'ActivitySyncedToCrm',
+    data: { contactId, activityId: activityId(700), provider: 'hubspot', externalId: 'note-1', syncedAt: now },
+  };
+  const command: ContactCommand = {
+    type: 'RecordActivitySynced',
+    contactId,
+    activityId: activityId(700),
+    provider: 'hubspot',
+    externalId: 'note-1',
+    syncedAt: now,
+  };
+
+  it('records the CRM entry of the activity', () => given(contactDecider, [created, pageView]).when(command).then([synced]));
+
+  it('records it once per provider', () => {
+    given(contactDecider, [created, pageView, synced]).when(command).then([]);
+    given(contactDecider, [created, pageView, synced])
+      .when({ ...command, provider: 'gohighlevel' })
+      .then([{ ...synced, data: { ...synced.data, provider: 'gohighlevel' } } as ContactEvent]);
+  });
+
+  it('refuses an activity the contact does not have', () =>
+    given(contactDecider, [created]).when(command).thenThrows(NotFoundError, { code: 'activity-not-found' }));
+});

@@ -45,6 +45,8 @@ export type ContactRecord = {
   externalMappings: ReadonlyMap<string, ExternalMapping>;
   /** Every activity id recorded on the contact, for idempotent recording. */
   activityIds: ReadonlySet<string>;
+  /** `<activityId>:<provider>` for each activity a CRM connector pushed. */
+  syncedActivities: ReadonlySet<string>;
 };
 
 /**
@@ -121,6 +123,13 @@ function evolveRecord(contact: ContactRecord, event: ContactEvent): ContactRecor
       // A copy per activity: linear in the activities so far. Fine for the
       // thousands a contact gathers; snapshots are the answer beyond that.
       return { ...contact, activityIds: new Set(contact.activityIds).add(event.data.activityId) };
+    case 'ActivitySyncedToCrm':
+      return {
+        ...contact,
+        syncedActivities: new Set(contact.syncedActivities).add(
+          `${event.data.activityId}:${event.data.provider}`,
+        ),
+      };
     case 'ContactCreated':
     case 'ContactErased':
       return contact;
@@ -156,6 +165,7 @@ function createdRecord(event: Extract<ContactEvent, { type: 'ContactCreated' }>)
     consent: new Map(),
     externalMappings: new Map(),
     activityIds: new Set(),
+    syncedActivities: new Set(),
   };
 }
 

@@ -66,8 +66,17 @@ export interface RowChanges {
   deletedContactTagIds: string[];
   contactTags: ContactTagRow[];
   activities: ActivityRow[];
+  /** Entries of activities' synced_to_crms: each replaces the provider's entry, if any. */
+  activitySyncs: ActivitySync[];
   /** Their activities already stored lose their data (this batch's have lost it in the fold). */
   erasedContactIds: string[];
+}
+
+/** One entry of activities.synced_to_crms (seed: JSONB array), for one provider. */
+export interface ActivitySync {
+  activityId: string;
+  provider: string;
+  entry: { provider: string; activity_id: string; synced_at: string };
 }
 
 /** The placeholder an erased contact's email becomes: unique, and never deliverable (.invalid). */
@@ -124,6 +133,8 @@ interface Working {
   contactTags: Map<string, Map<string, ContactTagRow>>;
   tags: Map<string, TagRow>;
   activities: Map<string, ActivityRow>;
+  /** synced_to_crms entries to set on activities, in event order (the store applies them after the inserts). */
+  activitySyncs: ActivitySync[];
   touchedContacts: Set<string>;
   touchedTags: Set<string>;
   touchedProperties: Set<PropertyRow>;
@@ -137,6 +148,7 @@ export function foldEvents(loaded: LoadedRows, events: readonly ReadModelEvent[]
     contactTags: new Map(),
     tags: new Map(loaded.tags.map((t) => [t.id, { ...t }])),
     activities: new Map(),
+    activitySyncs: [],
     touchedContacts: new Set(),
     touchedTags: new Set(),
     touchedProperties: new Set(),
@@ -310,6 +322,15 @@ function foldContactEvent(
         });
       }
       contact.last_activity_at = later(contact.last_activity_at, d.occurredAt);
+      return;
+    }
+    case 'ActivitySyncedToCrm': {
+      const d = event.data;
+      w.activitySyncs.push({
+        activityId: d.activityId,
+        provider: d.provider,
+        entry: { provider: d.provider, activity_id: d.externalId, synced_at: d.syncedAt },
+      });
       return;
     }
     case 'ContactErased':
@@ -512,6 +533,7 @@ function changesOf(loaded: LoadedRows, w: Working): RowChanges {
       .map((t) => t.id),
     contactTags: finalLinks.filter((t) => !loadedLinkIds.has(t.id)),
     activities: [...w.activities.values()],
+    activitySyncs: w.activitySyncs,
     erasedContactIds: [...w.erased],
   };
 }

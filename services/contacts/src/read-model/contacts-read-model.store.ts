@@ -53,6 +53,16 @@ export async function writeChanges(client: ClientBase, changes: RowChanges): Pro
   await upsertRows(client, 'contact_tags', CONTACT_TAG_COLUMNS, changes.contactTags, 'nothing');
   // An activity id already taken (recorded on another contact) keeps its first row.
   await upsertRows(client, 'activities', ACTIVITY_COLUMNS, changes.activities, 'nothing');
+  for (const sync of changes.activitySyncs) {
+    await client.query(
+      `UPDATE activities
+          SET synced_to_crms = COALESCE(
+                (SELECT jsonb_agg(e) FROM jsonb_array_elements(synced_to_crms) e WHERE e->>'provider' <> $2),
+                '[]'::jsonb) || jsonb_build_array($3::jsonb)
+        WHERE id = $1`,
+      [sync.activityId, sync.provider, JSON.stringify(sync.entry)],
+    );
+  }
 
   if (changes.erasedContactIds.length > 0) {
     // Earlier batches' activities; the fold already stripped this batch's.
