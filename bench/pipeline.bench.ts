@@ -12,7 +12,11 @@
 //       events/s for BENCH_LAG_SECONDS (default 10), after an uncounted
 //       warm-up second; then the writer flat out for BENCH_MAX_EVENTS
 //       (default 5,000) events (its lag includes the queue that builds up
-//       when the writer outruns the pipeline).
+//       when the writer outruns the pipeline). Between them, the steady
+//       rate again while `projections audit` of a sample projection over
+//       BENCH_AUDIT_EVENTS (default 100,000) other events runs over and over
+//       (each audit is one long repeatable-read transaction that writes): its
+//       lag beside the quiet one shows what an audit costs live delivery.
 //   (b) relay throughput: startRelay (in this process) over BENCH_RELAY_EVENTS
 //       (default 50,000) pre-written events, until its checkpoint passes the
 //       last one; beside it, its two halves alone: the store's readAll pages
@@ -22,7 +26,8 @@
 //       floor: the same events read with readAll, folded in memory into the
 //       same sample_contacts rows, and written with multi-row INSERTs
 //       (unnest arrays, 5,000 rows a statement) in one transaction.
-// Goals (issue 3), compared, never asserted: p99 lag < 100 ms at 500 events/s,
+// Goals (issues 3 and 13), compared, never asserted: p99 lag < 100 ms at 500 events/s
+// (append → Kafka p99 < 50 ms), with and without an audit running,
 // relay >= 10,000 events/s, rebuild >= 50,000 events/s. Prints a table and
 // one JSON line; exits non-zero only on errors. Everything it creates
 // (schemas, topics, groups) is removed at the end.
@@ -46,16 +51,27 @@ import {
   writeSampleContacts,
   type SampleProcess,
 } from '@engagement/pipeline-samples';
-import { rebuildProjection, sampleContactsProjection } from '@engagement/projections';
+import {
+  auditProjection,
+  rebuildProjection,
+  sampleContactsProjection,
+  startProjection,
+} from '@engagement/projections';
 
 const LAG_RATE = numberFromEnv('BENCH_LAG_RATE', 500);
 const LAG_SECONDS = numberFromEnv('BENCH_LAG_SECONDS', 10);
 const MAX_EVENTS = numberFromEnv('BENCH_MAX_EVENTS', 5_000);
 const RELAY_EVENTS = numberFromEnv('BENCH_RELAY_EVENTS', 50_000);
 const REBUILD_EVENTS = numberFromEnv('BENCH_REBUILD_EVENTS', 100_000);
+const AUDIT_EVENTS = numberFromEnv('BENCH_AUDIT_EVENTS', 100_000);
 const EVENTS_PER_CONTACT = 10;
 const PARTITIONS = 3;
-const GOALS = { lagP99Ms: 100, relayEventsPerSecond: 10_000, rebuildEventsPerSecond: 50_000 };
+const GOALS = {
+  lagP99Ms: 100,
+  toKafkaP99Ms: 50,
+  relayEventsPerSecond: 10_000,
+  rebuildEventsPerSecond: 50_000,
+};
 
 const id = randomUUID().replace(/-/g, '').slice(0, 10);
 const names = {
@@ -69,6 +85,9 @@ const names = {
   relayTopic: `bench-pipeline-relay-${id}`,
   producerTopic: `bench-pipeline-producer-${id}`,
   rebuildRead: `bench_pipe_rebuild_${id}`,
+  auditStore: `bench_pipe_audit_es_${id}`,
+  auditRead: `bench_pipe_audit_rm_${id}`,
+  auditPrefix: `benchaudit${id}-`,
   floor: `bench_pipe_floor_${id}`,
 };
 
@@ -93,7 +112,71 @@ interface Percentiles {
   max: number;
 }
 
-async function benchLag(): Promise<{ steady: LagFigures; max: LagFigures }> {
+interface AuditLoad {
+  /** Audits finished while the load ran; the one running at stop() is waited for. */
+  stop(): Promise<{ audits: number; eventsPerAudit: number; secondsPerAudit: number }>;
+}
+
+/**
+ * Prefills AUDIT_EVENTS events, runs the sample projection over them to the
+ * end, then audits it again and again (auditProjection: one repeatable-read
+ * transaction that rebuilds and compares) until stopped.
+ */
+async function startAuditLoad(pool: Pool): Promise<AuditLoad> {
+  const store = await PostgresEventStore.connect({
+    connectionString: databaseUrl,
+    schema: names.auditStore,
+  });
+  const last = await prefill(
+    store,
+    names.auditPrefix,
+    Math.ceil(AUDIT_EVENTS / EVENTS_PER_CONTACT),
+  );
+  await store.connectionPool.query(`ANALYZE ${names.auditStore}.events`);
+  const projection = sampleContactsProjection({
+    schema: names.auditRead,
+    streamPrefix: names.auditPrefix,
+    name: 'bench-audit',
+  });
+  const live = await startProjection({ store, pool, projection });
+  await live.waitForPosition(last, 600_000);
+  await live.stop();
+  let stopping = false;
+  let audits = 0;
+  let eventsPerAudit = 0;
+  let auditSeconds = 0;
+  let started!: () => void;
+  const firstStarted = new Promise<void>((resolve) => (started = resolve));
+  const quiet = () => ({ update: () => undefined, finish: () => undefined });
+  const loop = (async () => {
+    while (!stopping) {
+      const t0 = nowMs();
+      const audit = auditProjection({ store, pool, progress: quiet }, projection);
+      started();
+      const report = await audit;
+      audits++;
+      eventsPerAudit = report.rebuild.eventsRead;
+      auditSeconds += (nowMs() - t0) / 1000;
+    }
+  })();
+  await firstStarted;
+  await new Promise((resolve) => setTimeout(resolve, 500)); // well inside the first audit's transaction
+  return {
+    stop: async () => {
+      stopping = true;
+      await loop;
+      await store.close();
+      return { audits, eventsPerAudit, secondsPerAudit: auditSeconds / Math.max(audits, 1) };
+    },
+  };
+}
+
+async function benchLag(pool: Pool): Promise<{
+  steady: LagFigures;
+  audited: LagFigures;
+  audit: { audits: number; eventsPerAudit: number; secondsPerAudit: number };
+  max: LagFigures;
+}> {
   const appended = new Map<string, number>(); // event id -> when appendToStream was called
   const applied = new Map<string, number>(); // event id -> consumer's commit time
   const onKafka = new Map<string, number>(); // event id -> first seen by the tap
@@ -184,8 +267,25 @@ async function benchLag(): Promise<{ steady: LagFigures; max: LagFigures }> {
       LAG_RATE,
       4,
     );
+    log(`audit load: prefilling ${AUDIT_EVENTS} events and projecting them...`);
+    const load = await startAuditLoad(pool);
+    let audited: LagFigures;
+    let audit: Awaited<ReturnType<AuditLoad['stop']>>;
+    try {
+      audited = await runPhase(
+        `lag at ${LAG_RATE} events/s with an audit running`,
+        Math.round(LAG_RATE * LAG_SECONDS),
+        LAG_RATE,
+        4,
+      );
+    } finally {
+      audit = await load.stop();
+    }
+    log(
+      `audit load: ${audit.audits} audits of ${audit.eventsPerAudit} events, ${audit.secondsPerAudit.toFixed(1)} s each`,
+    );
     const max = await runPhase('lag at the maximum rate', MAX_EVENTS, 0, 16);
-    return { steady, max };
+    return { steady, audited, audit, max };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await tap.stop();
@@ -485,7 +585,7 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', () => undefined);
   try {
-    const lag = await benchLag();
+    const lag = await benchLag(pool);
 
     const store = await PostgresEventStore.connect({
       connectionString: databaseUrl,
@@ -531,7 +631,7 @@ async function main(): Promise<void> {
 }
 
 function report(
-  lag: { steady: LagFigures; max: LagFigures },
+  lag: Awaited<ReturnType<typeof benchLag>>,
   relay: RelayFigures,
   rebuild: RebuildFigures,
 ): void {
@@ -541,6 +641,24 @@ function report(
       `< ${GOALS.lagP99Ms} ms`,
       ms(lag.steady.lagMs.p99),
       lag.steady.lagMs.p99 < GOALS.lagP99Ms ? 'met' : 'MISSED',
+    ],
+    [
+      `... with an audit running`,
+      `< ${GOALS.lagP99Ms} ms`,
+      ms(lag.audited.lagMs.p99),
+      lag.audited.lagMs.p99 < GOALS.lagP99Ms ? 'met' : 'MISSED',
+    ],
+    [
+      `append → Kafka lag p99 at ${LAG_RATE} events/s`,
+      `< ${GOALS.toKafkaP99Ms} ms`,
+      ms(lag.steady.toKafkaMs.p99),
+      lag.steady.toKafkaMs.p99 < GOALS.toKafkaP99Ms ? 'met' : 'MISSED',
+    ],
+    [
+      `... with an audit running`,
+      `< ${GOALS.toKafkaP99Ms} ms`,
+      ms(lag.audited.toKafkaMs.p99),
+      lag.audited.toKafkaMs.p99 < GOALS.toKafkaP99Ms ? 'met' : 'MISSED',
     ],
     [
       'relay throughput',
@@ -576,6 +694,10 @@ function report(
   rows.forEach(line);
   console.log('');
   console.log(lagLine(`- lag, steady ${LAG_RATE} events/s`, lag.steady));
+  console.log(lagLine(`- lag, steady ${LAG_RATE} events/s, audit running`, lag.audited));
+  console.log(
+    `- audit load: ${lag.audit.audits} audits of ${lag.audit.eventsPerAudit} events, ${lag.audit.secondsPerAudit.toFixed(1)} s each, back to back during that phase`,
+  );
   console.log(lagLine('- lag, writer flat out', lag.max));
   console.log(
     `- relay: ${relay.events} events; its halves alone: store readAll ${fmt(relay.readOnlyEventsPerSecond)} events/s, ` +
@@ -596,6 +718,7 @@ function report(
         maxEvents: MAX_EVENTS,
         relayEvents: RELAY_EVENTS,
         rebuildEvents: REBUILD_EVENTS,
+        auditEvents: AUDIT_EVENTS,
         partitions: PARTITIONS,
       },
       machine: {
@@ -603,11 +726,18 @@ function report(
         loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
       },
       goals: GOALS,
-      lag: { steady: roundAll(lag.steady), max: roundAll(lag.max) },
+      lag: {
+        steady: roundAll(lag.steady),
+        withAudit: roundAll(lag.audited),
+        audit: roundAll(lag.audit),
+        max: roundAll(lag.max),
+      },
       relay: roundAll(relay),
       rebuild: roundAll(rebuild),
       met: {
         lag: lag.steady.lagMs.p99 < GOALS.lagP99Ms,
+        lagWithAudit: lag.audited.lagMs.p99 < GOALS.lagP99Ms,
+        toKafka: lag.steady.toKafkaMs.p99 < GOALS.toKafkaP99Ms,
         relay: relay.eventsPerSecond >= GOALS.relayEventsPerSecond,
         rebuild: rebuild.eventsPerSecond >= GOALS.rebuildEventsPerSecond,
       },
@@ -617,6 +747,9 @@ function report(
 
 async function cleanUp(pool: Pool): Promise<void> {
   for (const schema of [
+    names.auditStore,
+    names.auditRead,
+    `${names.auditRead}_audit`,
     names.lagStore,
     names.lagRead,
     names.bulkStore,
