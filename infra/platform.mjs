@@ -164,7 +164,7 @@ async function start() {
   env.MESSAGING_PUBLIC_URL ??= `http://127.0.0.1:${process.env.GATEWAY_PORT || 3000}/api`;
   // The events service talks to the Zoom emulator with the emulator's development credentials.
   const zoomEmulator = `http://127.0.0.1:${process.env.ZOOM_EMULATOR_PORT || 4010}`;
-  env.ZOOM_API_BASE ??= `${zoomEmulator}/v2`;
+  env.ZOOM_API_BASE ??= zoomEmulator;
   env.ZOOM_OAUTH_BASE ??= zoomEmulator;
   env.ZOOM_ACCOUNT_ID ??= process.env.ZOOM_EMULATOR_ACCOUNT_ID || 'emulator-account';
   env.ZOOM_CLIENT_ID ??= process.env.ZOOM_EMULATOR_CLIENT_ID || 'emulator-client-id';

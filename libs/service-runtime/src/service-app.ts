@@ -40,8 +40,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
     bodyParser: false,
     logger: nestLogger(options.log),
   });
-  app.use(json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // Particular paths first: a parser that took a body leaves it to no other.
   options.configure?.(app);
+  app.use(json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalGuards(
     new ServiceAuthGuard(options.auth.key, options.auth.audience, app.get(Reflector)),

@@ -10,19 +10,24 @@ import { RegistrationsController } from './registrations/registrations.controlle
 import { RegistrationsHandler } from './registrations/registrations.handler';
 import type { EventsRuntime } from './runtime';
 import { EventsStreams } from './shared/events-streams';
+import { ZoomWebhookController, ZoomWebhookSecret } from './platforms/zoom-webhook.controller';
 
 @Module({})
 export class EventsAppModule {
   static forRuntime(runtime: EventsRuntime): DynamicModule {
     return serviceModule(EventsAppModule, {
       readiness: runtime.base.readinessChecks(),
-      controllers: [EventsController, RegistrationsController],
+      controllers: [EventsController, RegistrationsController, ZoomWebhookController],
       providers: [
         { provide: EventsHandler, useValue: runtime.events },
         { provide: RegistrationsHandler, useValue: runtime.registrations },
         { provide: EventsStreams, useValue: runtime.streams },
         { provide: EventsQueries, useValue: runtime.queries },
         { provide: ReadModelWaiter, useValue: runtime.waiter },
+        {
+          provide: ZoomWebhookSecret,
+          useValue: new ZoomWebhookSecret(runtime.config.zoom?.webhookSecretToken ?? ''),
+        },
       ],
     });
   }

@@ -6,7 +6,9 @@
 import { loadServiceConfig, type ServiceConfig } from '@engagement/service-runtime';
 
 export interface ZoomConfig {
+  /** ZOOM_API_BASE: https://api.zoom.us (calls go to {apiBase}/v2/...); the emulator's URL in development. */
   apiBase: string;
+  /** ZOOM_OAUTH_BASE: https://zoom.us (token at {oauthBase}/oauth/token). */
   oauthBase: string;
   accountId: string;
   clientId: string;
@@ -34,7 +36,7 @@ export function loadEventsConfig(env: NodeJS.ProcessEnv = process.env): EventsCo
     reactorsEnabled: env.EVENTS_REACTORS !== 'off',
     zoom: zoomSet
       ? {
-          apiBase: env.ZOOM_API_BASE ?? 'https://api.zoom.us/v2',
+          apiBase: env.ZOOM_API_BASE ?? 'https://api.zoom.us',
           oauthBase: env.ZOOM_OAUTH_BASE ?? 'https://zoom.us',
           accountId: env.ZOOM_ACCOUNT_ID!,
           clientId: env.ZOOM_CLIENT_ID!,

@@ -14,6 +14,11 @@ import { createEventsReadModelProjection } from './read-model/events-read-model.
 import { ContactsClient } from './registrations/contacts-client';
 import { RegistrationsHandler } from './registrations/registrations.handler';
 import { SeatAllocator } from './registrations/seat-allocator';
+import { fetchContact } from './registrations/contacts-client';
+import { EventPlatforms } from './platforms/event-platform';
+import { platformSync } from './platforms/platform-sync';
+import { ZoomClient } from './platforms/zoom/zoom-client';
+import { ZoomPlatform } from './platforms/zoom/zoom.platform';
 import { seatKeeper } from './registrations/seat-keeper';
 import { EventsStreams } from './shared/events-streams';
 
@@ -44,10 +49,11 @@ export async function startEventsRuntime(
   const streams = new EventsStreams(base.eventStore);
   // The service's own identity towards contacts (service tokens, @engagement/service-auth).
   const identity = new ServiceIdentity('events', ['read', 'write'], config.serviceTokenKey);
-  const contacts = new ContactsClient({
+  const contactsOptions = {
     baseUrl: config.contactsUrl,
     authorization: () => identity.authorization('contacts'),
-  });
+  };
+  const contacts = new ContactsClient(contactsOptions);
   const registrations = new RegistrationsHandler(
     streams,
     new SeatAllocator(base.eventStore),
@@ -56,7 +62,22 @@ export async function startEventsRuntime(
   const events = new EventsHandler(streams, new SlugReservations(base.eventStore), registrations);
 
   const projection = await base.startProjection(createEventsReadModelProjection(config.schema));
-  if (config.reactorsEnabled) base.startReactor(seatKeeper(streams, registrations));
+  const queries = new EventsQueries(base.pool, config.schema);
+  const platforms = new EventPlatforms(
+    config.zoom ? new ZoomPlatform(new ZoomClient(config.zoom)) : null,
+  );
+  if (config.reactorsEnabled) {
+    base.startReactor(seatKeeper(streams, registrations));
+    base.startReactor(
+      platformSync({
+        streams,
+        platforms,
+        queries,
+        contact: (contactId) => fetchContact(contactsOptions, contactId),
+        log,
+      }),
+    );
+  }
   base.startRelay(EVENTS_RELAYED_STREAMS);
 
   return {
@@ -66,7 +87,7 @@ export async function startEventsRuntime(
     streams,
     events,
     registrations,
-    queries: new EventsQueries(base.pool, config.schema),
+    queries,
     waiter: new ReadModelWaiter(projection),
     stop: () => base.stop(),
   };

@@ -142,6 +142,27 @@ export class EventsQueries {
     return rows[0] ? registrationView(rows[0]) : null;
   }
 
+  /** The registration of an event a platform knows by this registrant id. */
+  async registrationIdByRegistrant(eventId: string, registrantId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM ${this.s}.registrations WHERE event_id = $1 AND platform_registrant_id = $2`,
+      [eventId, registrantId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /** A registration by the platform's registrant id alone (webhooks name the session, not our event). */
+  async registrationByRegistrant(
+    registrantId: string,
+  ): Promise<{ id: string; eventId: string; attendedAt: string | null } | null> {
+    const { rows } = await this.pool.query(
+      `SELECT id, event_id, attended_at FROM ${this.s}.registrations WHERE platform_registrant_id = $1`,
+      [registrantId],
+    );
+    if (!rows[0]) return null;
+    return { id: rows[0].id, eventId: rows[0].event_id, attendedAt: iso(rows[0].attended_at) };
+  }
+
   /** Events by scheduled time (then id), filtered. */
   async events(filters: EventFilters): Promise<Page<EventView>> {
     const where: string[] = [];

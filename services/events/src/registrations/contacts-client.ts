@@ -91,6 +91,43 @@ export class ContactsClient {
   }
 }
 
+export interface ContactIdentity {
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+/** What the platform sync needs to add a registrant on Zoom: GET /contacts/:id ('read' scope). */
+export async function fetchContact(
+  options: ContactsClientOptions,
+  contactId: string,
+): Promise<ContactIdentity | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(`${options.baseUrl}/contacts/${contactId}`, {
+        headers: { authorization: options.authorization() },
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      // The registrant was made by the upsert before the registration: a 404 is the
+      // contacts read model catching up, to be asked again later.
+      if (response.status === 404) throw new ContactsUnavailableError('contact not readable yet');
+      if (response.ok) {
+        const body = (await response.json()) as ContactIdentity & { erasedAt?: string | null };
+        if (body.erasedAt) return null;
+        return {
+          email: body.email,
+          firstName: body.firstName ?? null,
+          lastName: body.lastName ?? null,
+        };
+      }
+      if (response.status < 500) throw new ContactsUnavailableError(`HTTP ${response.status}`);
+    } catch (error) {
+      if (attempt >= (options.attempts ?? 5)) throw error;
+    }
+    await sleep(100 * 2 ** attempt);
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

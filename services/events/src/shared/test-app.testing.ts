@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { loadPlatformConfig } from '@engagement/config';
 import { signServiceToken, verifyServiceToken } from '@engagement/service-auth';
-import { quietLog } from '@engagement/service-runtime';
+import { quietLog, serviceLog } from '@engagement/service-runtime';
 import { Client } from 'pg';
 import { createEventsApp } from '../app';
 import type { EventsConfig } from '../config';
@@ -47,6 +47,7 @@ export function tokenFor(key: Buffer, scopes = ['admin']): string {
 /** Checks the events service's own token, as contacts would (401 otherwise). */
 export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
   const contacts = new Map<string, string>();
+  const names = new Map<string, string>();
   let failures = 0;
   const fake = { contacts, calls: 0 } as FakeContacts;
   const server: Server = createServer((request, response) => {
@@ -66,11 +67,26 @@ export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
         response.writeHead(503, { 'content-type': 'application/problem+json' }).end('{}');
         return;
       }
+      const read = /^\/contacts\/([0-9a-f-]{36})$/.exec(request.url ?? '');
+      if (request.method === 'GET' && read) {
+        const found = [...contacts].find(([, id]) => id === read[1]);
+        if (!found) return void response.writeHead(404).end();
+        response.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            id: found[1],
+            email: found[0],
+            firstName: names.get(found[0]) ?? null,
+            lastName: null,
+          }),
+        );
+        return;
+      }
       if (request.method !== 'PUT' || request.url !== '/contacts') {
         response.writeHead(404).end();
         return;
       }
       const email = String(JSON.parse(body).email).trim().toLowerCase();
+      if (JSON.parse(body).firstName) names.set(email, JSON.parse(body).firstName);
       const existing = contacts.get(email);
       const id = existing ?? randomUUID();
       contacts.set(email, id);
@@ -104,6 +120,8 @@ export interface TestApp {
 export interface TestAppOptions {
   relay?: boolean;
   poolSize?: number;
+  /** Zoom (an emulator's URL and its development credentials); none by default. */
+  zoom?: EventsConfig['zoom'];
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -127,9 +145,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     contactsUrl: contacts.url,
     messagingTopic: `messaging_t_${id}`,
     reactorsEnabled: true,
-    zoom: null,
+    zoom: options.zoom ?? null,
   };
-  const runtime = await startEventsRuntime(config, quietLog(), {
+  // TEST_LOG=1 shows the service's log (warnings of reactors and projections).
+  const log = process.env.TEST_LOG ? serviceLog('events') : quietLog();
+  const runtime = await startEventsRuntime(config, log, {
     poolSize: options.poolSize ?? 20,
   });
   const app = await createEventsApp(runtime);
