@@ -4,10 +4,20 @@
 // replica of contacts (from topic `contacts`), the channels, the send
 // workers, the reminder scheduler and the campaign runner, and the relay of
 // messaging's streams to topic `messaging`.
-import { ContactErasedError, ContactPersonalData } from '@engagement/personal-data';
+import {
+  ContactErasedError,
+  ContactPersonalData,
+  recordErasureApplied,
+} from '@engagement/personal-data';
 import { applyKafkaBatch } from '@engagement/projections';
 import { ServiceIdentity } from '@engagement/service-auth';
-import { prepareProjection, type RunningProjection } from '@engagement/projections';
+import {
+  prepareProjection,
+  type ProjectionDefinition,
+  type RunningProjection,
+} from '@engagement/projections';
+import { ensureReminderTemplate, ReminderScheduler } from './reminders/reminder-scheduler';
+import { remindersProjection } from './reminders/reminders.projection';
 import { ReadModelWaiter, ServiceRuntime, type Log } from '@engagement/service-runtime';
 import type { ChannelProvider } from './channels/channel';
 import { EmailChannel } from './channels/email.channel';
@@ -44,6 +54,8 @@ export interface MessagingRuntimeOptions {
   clock?: () => Date;
   /** Consume topic `contacts` into the replica (default true). */
   consumeContacts?: boolean;
+  /** Consume topic `events` into the reminder schedule (default true). */
+  consumeEvents?: boolean;
 }
 
 export interface MessagingRuntime {
@@ -62,6 +74,9 @@ export interface MessagingRuntime {
   tracking: TrackingHandler;
   webhooks: WebhookSettings;
   recipients: RecipientDirectory;
+  /** The reminder schedule's projection (tests feed it events as Kafka would). */
+  reminders: ProjectionDefinition;
+  scheduler: ReminderScheduler;
   stop(): Promise<void>;
 }
 
@@ -88,6 +103,16 @@ export async function startMessagingRuntime(
       topics: [config.contactsTopic],
       handleBatch: async (events) => {
         await applyKafkaBatch(pool, { projection: replica, schema: config.schema }, events);
+        // Receipts after the commit (idempotent by their own id): the erasure report shows messaging applied it.
+        for (const event of events.filter((e) => e.type === 'ContactErased')) {
+          await recordErasureApplied(eventStore, {
+            contactId: String(event.data.contactId),
+            service: config.name,
+            target: null,
+            detail:
+              'replica personal fields removed; sent_messages recipient and content blanked; no further sends',
+          });
+        }
       },
     });
   }
@@ -165,6 +190,37 @@ export async function startMessagingRuntime(
     await Promise.all([email.close(), twilio.close()]);
   });
 
+  // Reminders: the schedule from topic `events`, and the scheduler that requests them when due.
+  const reminders = remindersProjection(config.schema, config.reminderOffsets);
+  await prepareProjection(pool, reminders);
+  await ensureReminderTemplate(templates);
+  const scheduler = new ReminderScheduler({
+    pool,
+    schema: config.schema,
+    requester,
+    recipients,
+    leaseMs: 60_000,
+    pollMs: 1_000,
+    batchSize: 100,
+    clock,
+    onRequested: () => worker.poke(),
+    log: (message, fields) => log.warn(message, fields),
+  });
+  if (options.consumeEvents !== false) {
+    base.startConsumer({
+      groupId: `${config.schema}-reminders`,
+      topics: [config.eventsTopic],
+      handleBatch: async (events) => {
+        await applyKafkaBatch(pool, { projection: reminders, schema: config.schema }, events);
+        scheduler.poke();
+      },
+    });
+  }
+  if (config.workersEnabled) {
+    scheduler.start();
+    base.onStop(() => scheduler.stop());
+  }
+
   base.startRelay(MESSAGING_STREAMS);
 
   return {
@@ -183,6 +239,8 @@ export async function startMessagingRuntime(
     tracking: new TrackingHandler(streams, clock),
     webhooks: new WebhookSettings(config.publicUrl, config.twilio.authToken),
     recipients,
+    reminders,
+    scheduler,
     stop: () => base.stop(),
   };
 }

@@ -3,6 +3,7 @@
 // event data and metadata (times from occurredAt), so a rebuild reproduces
 // them exactly and `npm run projections -- audit` can compare.
 import {
+  MESSAGING_EVENT_SCHEMA_VERSIONS,
   upcastMessagingEvent,
   type MessagingEvent,
   type TemplateFields,
@@ -24,13 +25,26 @@ export function messagingReadModelProjection(schema: string): ProjectionDefiniti
       { name: 'sent_messages', primaryKey: ['id'] },
     ],
     source: 'event-store',
-    filter: { streamPrefixes: ['template-', 'message-', 'campaign-'] },
+    // ContactErased too: what was sent to an erased contact loses its personal fields here.
+    filter: {
+      streamPrefixes: ['template-', 'message-', 'campaign-', 'contact-'],
+      eventTypes: [...Object.keys(MESSAGING_EVENT_SCHEMA_VERSIONS), 'ContactErased'],
+    },
     async migrate(client, target) {
       const uuidSchema = await uuidSchemaOf(client);
       for (const sql of messagingReadModelSql(target, uuidSchema)) await client.query(sql);
     },
     async apply(events, client) {
       for (const recorded of events) {
+        if (recorded.type === 'ContactErased') {
+          await client.query(
+            `UPDATE sent_messages SET recipient_email = NULL, recipient_phone = NULL, subject = NULL,
+                    body_html = NULL, body_text = NULL, links_clicked = '[]'::jsonb, updated_at = $2
+              WHERE contact_id = $1`,
+            [recorded.data.contactId, recorded.metadata.occurredAt],
+          );
+          continue;
+        }
         if (recorded.streamId.startsWith('template-slug-')) continue;
         await applyEvent(client, upcastMessagingEvent(recorded), recorded);
       }

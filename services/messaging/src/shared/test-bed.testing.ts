@@ -163,6 +163,7 @@ export async function startTestBed(
   const config = testConfig(id, { smtpUrl: `smtp://127.0.0.1:${smtp.port}?tls=off`, ...overrides });
   const runtime = await startMessagingRuntime(config, quietLog, {
     consumeContacts: false,
+    consumeEvents: false,
     ...options,
   });
   const app = await createMessagingApp(runtime);

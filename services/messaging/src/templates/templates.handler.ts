@@ -22,7 +22,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class TemplatesHandler {
   constructor(private readonly streams: MessagingStreams) {}
 
-  async create(fields: TemplateFields, context: CommandContext, templateId = randomUUID()) {
+  async create(fields: TemplateFields, context: CommandContext, templateId: string = randomUUID()) {
     checkTemplateFields(fields);
     await this.reserveSlug(fields.slug, templateId, context);
     if (fields.parentTemplateId) await this.get(fields.parentTemplateId, 'unknown-parent-template');
