@@ -27,8 +27,9 @@ export interface TokenEndpoint {
 }
 
 export function tokenOf(credentials: Credentials): string {
-  const token = credentials.access_token ?? credentials.private_app_token ?? credentials.api_key;
-  if (!token) throw new Error('The integration has no access_token, private_app_token or api_key');
+  const token =
+    credentials.access_token ?? credentials.private_app_token ?? credentials.private_integration_token ?? credentials.api_key;
+  if (!token) throw new Error('The integration has no access_token, private_app_token, private_integration_token or api_key');
   return token;
 }
 

@@ -1,0 +1,198 @@
+// The seed's examples reach the CRMs: the gateway, contacts and both CRM
+// connectors run as processes, each connector against its emulator (also a
+// process). POST /api/contacts with syncToCrms ends with the contact in
+// HubSpot and GoHighLevel, the CRM ids in its external_mappings and success
+// rows in both connectors' crm_sync_logs; POST /api/activities ends with a
+// HubSpot note and the activity's synced_to_crms. A dump of the database,
+// the topics and the processes' logs holds none of the planted credentials.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { KafkajsBus, silentLogger } from '@engagement/bus';
+import { findWorkspaceRoot } from '@engagement/config';
+import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
+
+const root = findWorkspaceRoot();
+const HUBSPOT_TOKEN = `pat-na1-PLANTED-${randomBytes(8).toString('hex')}`;
+const GHL_TOKEN = `pit-PLANTED-${randomBytes(8).toString('hex')}`;
+const LOCATION = 'EmulatorLocation0001';
+
+let platform: PlatformUnderTest;
+const emulators: ChildProcess[] = [];
+let hubspotUrl: string;
+let ghlUrl: string;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function startEmulator(name: string, env: Record<string, string>, port: number): Promise<string> {
+  const child = spawn(
+    join(root, 'node_modules', '.bin', 'node'),
+    ['-r', '@swc-node/register', join(root, 'emulators', name, 'src', 'main.ts')],
+    { cwd: root, env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env }, stdio: 'ignore' },
+  );
+  emulators.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} emulator`, async () => (await fetch(`${url}/health`)).ok);
+  return url;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-4000) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${platform.gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${platform.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+const admin = async <T>(url: string, path: string): Promise<T> => (await (await fetch(`${url}/__emulator${path}`)).json()) as T;
+
+beforeAll(async () => {
+  const [hubspotPort, ghlPort] = [await freePort(), await freePort()];
+  hubspotUrl = await startEmulator('hubspot', { HUBSPOT_EMULATOR_PORT: String(hubspotPort), HUBSPOT_EMULATOR_PRIVATE_APP_TOKEN: HUBSPOT_TOKEN }, hubspotPort);
+  ghlUrl = await startEmulator(
+    'gohighlevel',
+    { GHL_EMULATOR_PORT: String(ghlPort), GHL_EMULATOR_PRIVATE_INTEGRATION_TOKEN: GHL_TOKEN, GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`) },
+    ghlPort,
+  );
+  platform = await startPlatformUnderTest({ connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl } });
+  const hubspot = await api('POST', '/api/integrations/hubspot', {
+    provider: 'hubspot',
+    displayName: 'HubSpot',
+    providerType: 'crm',
+    authType: 'api_key',
+    credentials: { private_app_token: HUBSPOT_TOKEN },
+  });
+  expect(hubspot.status).toBe(201);
+  const ghl = await api('POST', '/api/integrations/gohighlevel', {
+    provider: 'gohighlevel',
+    displayName: 'GoHighLevel',
+    providerType: 'crm',
+    authType: 'api_key',
+    credentials: { private_integration_token: GHL_TOKEN },
+    config: { location_id: LOCATION },
+  });
+  expect(ghl.status).toBe(201);
+}, 240_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  for (const child of emulators) child.kill('SIGTERM');
+});
+
+describe('CRM sync through the running platform', () => {
+  let contactId: string;
+
+  it("puts the seed's contact in HubSpot and GoHighLevel, with the CRM ids in its external_mappings", async () => {
+    const created = await api('POST', '/api/contacts', {
+      email: 'user@example.com',
+      firstName: 'Austin',
+      lastName: 'Mao',
+      properties: { company: 'Ceremonia', job_title: 'Founder', industry: 'SaaS' },
+      tags: ['webinar-attendee', 'hot-lead'],
+      syncToCrms: ['hubspot', 'gohighlevel'],
+    });
+    expect(created.status).toBe(201);
+    contactId = created.body.id;
+
+    const inHubspot = await waitFor('the contact in HubSpot', async () => {
+      const { results } = await admin<{ results: Array<{ id: string; properties: Record<string, string> }> }>(hubspotUrl, '/contacts');
+      return results.find((c) => c.properties.email === 'user@example.com' && c.properties.company === 'Ceremonia');
+    });
+    expect(inHubspot.properties).toMatchObject({ firstname: 'Austin', lastname: 'Mao', jobtitle: 'Founder' });
+    const inGhl = await waitFor('the contact in GoHighLevel', async () => {
+      const { contacts } = await admin<{ contacts: Array<{ id: string; email: string; tags: string[]; companyName?: string }> }>(ghlUrl, '/contacts');
+      return contacts.find((c) => c.email === 'user@example.com' && c.tags.length === 2);
+    });
+    expect(inGhl).toMatchObject({ companyName: 'Ceremonia' });
+
+    const mappings = await waitFor('both CRM ids in external_mappings', async () => {
+      const contact = await api('GET', `/api/contacts/${contactId}`);
+      const list = contact.body.externalMappings as Array<{ provider: string; id: string }>;
+      return list.length === 2 ? list : null;
+    });
+    expect(Object.fromEntries(mappings.map((m) => [m.provider, m.id]))).toEqual({ hubspot: inHubspot.id, gohighlevel: inGhl.id });
+
+    const crm = platform.connectors!;
+    for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
+      const { rows } = await platform.pool.query(
+        `SELECT sync_type, status FROM "${schema}".crm_sync_logs WHERE entity_id = $1 AND sync_type = 'contact_create'`,
+        [contactId],
+      );
+      expect(rows).toEqual([{ sync_type: 'contact_create', status: 'success' }]);
+    }
+  });
+
+  it("turns the seed's activity into a HubSpot note and fills its synced_to_crms", async () => {
+    const recorded = await api('POST', '/api/activities', {
+      contactId,
+      activityType: 'page_viewed',
+      activityData: { url: '/landing/webinar', title: 'How to Build AI Funnels', durationSeconds: 45 },
+      syncToCrms: ['hubspot'],
+    });
+    expect(recorded.status).toBe(201);
+    const note = await waitFor('the note in HubSpot', async () => {
+      const { results } = await admin<{ results: Array<{ id: string; properties: Record<string, string> }> }>(hubspotUrl, '/notes');
+      return results.find((n) => n.properties.hs_note_body?.includes('How to Build AI Funnels'));
+    });
+    const activity = await waitFor('synced_to_crms', async () => {
+      const list = await api('GET', `/api/contacts/${contactId}/activities`);
+      const items = (list.body.items ?? list.body.data ?? list.body) as Array<{ activityType: string; syncedToCrms: Array<{ provider: string; activityId: string }> }>;
+      return items.find((a) => a.activityType === 'page_viewed' && a.syncedToCrms.length > 0);
+    });
+    expect(activity.syncedToCrms).toEqual([expect.objectContaining({ provider: 'hubspot', activityId: note.id })]);
+  });
+
+  it('shows the integrations without secrets, and leaves no planted credential in a dump, on the topics or in the logs', async () => {
+    for (const provider of ['hubspot', 'gohighlevel']) {
+      const view = await api('GET', `/api/integrations/${provider}`);
+      expect(view.status).toBe(200);
+      expect(JSON.stringify(view.body)).not.toMatch(/PLANTED/);
+    }
+    const crm = platform.connectors!;
+    const schemas = [platform.contactsSchema, platform.eventStoreSchema, platform.gatewaySchema, crm.hubspotSchema, crm.gohighlevelSchema];
+    const dump = spawnSync('pg_dump', ['--data-only', ...schemas.flatMap((s) => ['-n', s]), platform.databaseUrl], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    expect(dump.status).toBe(0);
+    expect(dump.stdout).toContain('IntegrationConnected');
+    expect(dump.stdout).not.toContain(HUBSPOT_TOKEN);
+    expect(dump.stdout).not.toContain(GHL_TOKEN);
+
+    const bus = new KafkajsBus({ brokers: platform.kafkaBrokers, clientId: 'e2e-dump', logger: silentLogger });
+    const seen: string[] = [];
+    const topics = [platform.contactsTopic, crm.hubspotTopic, crm.gohighlevelTopic];
+    const consumer = await bus.consume({
+      groupId: `e2e-dump-${randomUUID()}`,
+      topics,
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        for (const m of batch.messages) seen.push(m.value.toString('utf8'));
+      },
+    });
+    await waitFor('the crm topics read', async () => seen.some((v) => v.includes('CrmContactSynced')), 30_000);
+    await consumer.stop();
+    await bus.close();
+    expect(seen.join('\n')).not.toMatch(/PLANTED/);
+    expect(platform.logs()).not.toMatch(/PLANTED/);
+  });
+});
