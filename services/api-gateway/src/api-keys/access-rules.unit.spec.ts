@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseRequestPath } from '../http/request-path';
 import { requiredScope } from './access-rules';
 import { allows, displayPrefix, generateApiKey, hashApiKey, parseScopes } from './api-key';
@@ -61,6 +62,15 @@ describe('api keys', () => {
     expect(generateApiKey()).not.toBe(key);
     expect(displayPrefix(key)).toBe(key.slice(0, 12));
     expect(displayPrefix('an-operator-chosen-secret')).toBe('****');
+  });
+
+  it('hash as the hex SHA-256 of the key in UTF-8, as stored keys were hashed', () => {
+    expect(hashApiKey('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(hashApiKey('clé-é')).toBe(
+      createHash('sha256').update(Buffer.from('clé-é', 'utf8')).digest('hex'),
+    );
   });
 
   it('scopes form a ladder', () => {

@@ -16,8 +16,7 @@ import {
 } from '@nestjs/common';
 import { problem, ProblemError } from '@engagement/http';
 import type { Response } from 'express';
-import type { GatewayRequest } from '../http/gateway-request';
-import { parseRequestPath } from '../http/request-path';
+import { requestPathOf, type GatewayRequest } from '../http/gateway-request';
 import { addressKey, FailedAuthLimiter } from '../rate-limit/failed-auth-limiter';
 import { requiredScope } from './access-rules';
 import { allows } from './api-key';
@@ -37,7 +36,7 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
     const response = context.switchToHttp().getResponse<Response>();
-    const scope = requiredScope(request.method, parseRequestPath(request.path));
+    const scope = requiredScope(request.method, requestPathOf(request));
     if (scope === 'public') return true;
 
     const address = addressKey(request.socket.remoteAddress);

@@ -2,6 +2,7 @@
 // Express request so that guards, the proxy and the access log share it.
 import type { Request } from 'express';
 import type { Scope } from '../api-keys/api-key';
+import { parseRequestPath, type RequestPath } from './request-path';
 
 export interface Caller {
   /** The API key's id: the actor recorded in every event the request causes. */
@@ -14,6 +15,17 @@ export interface GatewayRequest extends Request {
   correlationId: string;
   /** Set by ApiKeyGuard once the key is known; past the guards it is also authorised. */
   caller?: Caller;
+  /** The path as requestPathOf() read it, once per request. */
+  requestPath?: RequestPath;
+}
+
+/**
+ * The request's path read once (parseRequestPath), so the guard that
+ * decides on it and the proxy that forwards it use the same reading
+ * without parsing twice.
+ */
+export function requestPathOf(request: GatewayRequest): RequestPath {
+  return (request.requestPath ??= parseRequestPath(request.path));
 }
 
 export function callerOf(request: Request): Caller {

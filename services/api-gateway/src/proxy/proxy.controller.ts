@@ -9,8 +9,7 @@ import { problem, ProblemError } from '@engagement/http';
 import { raw, type Response } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { requiredScope } from '../api-keys/access-rules';
-import { callerOf, type Caller, type GatewayRequest } from '../http/gateway-request';
-import { parseRequestPath } from '../http/request-path';
+import { callerOf, requestPathOf, type Caller, type GatewayRequest } from '../http/gateway-request';
 import {
   idempotencyKeyOf,
   IdempotencyService,
@@ -48,7 +47,7 @@ export class ProxyController {
 
   @All('api/*path')
   async forward(@Req() request: GatewayRequest, @Res() response: Response): Promise<void> {
-    const path = parseRequestPath(request.path);
+    const path = requestPathOf(request);
     const route = resolveRoute(path);
     if (!route) {
       throw new ProblemError(problem(404, 'route-not-found', `No API route ${request.path}`));
