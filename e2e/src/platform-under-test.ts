@@ -11,7 +11,10 @@ import { findWorkspaceRoot, loadPlatformConfig } from '@engagement/config';
 
 export interface PlatformUnderTest {
   gatewayUrl: string;
+  /** The first contacts instance's URL. */
   contactsUrl: string;
+  /** Every contacts instance (options.contactsInstances), each its own process on the same schemas. */
+  contactsInstances: ServiceInstance[];
   eventsUrl: string;
   eventsSchema: string;
   /** The events service's topic (contacts consumes it for activities). */
@@ -37,9 +40,27 @@ export interface PlatformUnderTest {
 
 const root = findWorkspaceRoot();
 
+/** One process of a service. */
+export interface ServiceInstance {
+  url: string;
+  /** The process id (its lease connection is `lease <service> pid <pid>`). */
+  pid: number;
+  process: ChildProcess;
+}
+
 export interface PlatformOptions {
-  /** Extra environment for both processes (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  /** Extra environment for every process (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
   env?: NodeJS.ProcessEnv;
+  /** Extra environment for the contacts processes only. */
+  contactsEnv?: NodeJS.ProcessEnv;
+  /**
+   * How many contacts processes to run on the same schemas and topic (default
+   * 1); the gateway gets all their URLs. The first is started (and ready)
+   * before the others, so it takes the leases.
+   */
+  contactsInstances?: number;
+  /** Extra environment for the gateway only. */
+  gatewayEnv?: NodeJS.ProcessEnv;
   /** Also run the CRM connectors, pointed at these API bases (the emulators). */
   connectors?: { hubspotApiBase: string; gohighlevelApiBase: string };
 }
@@ -69,13 +90,15 @@ export async function startPlatformUnderTest(
   const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
   const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
   const tokenKey = randomBytes(32);
-  const [contactsPort, gatewayPort, eventsPort, hubspotPort, gohighlevelPort] = [
-    await freePort(),
+  const [gatewayPort, eventsPort, hubspotPort, gohighlevelPort] = [
     await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
   ];
+  const contactsPorts: number[] = [];
+  for (let i = 0; i < (options.contactsInstances ?? 1); i++) contactsPorts.push(await freePort());
+  const contactsPort = contactsPorts[0]!;
   const crm: ConnectorsUnderTest | null = options.connectors
     ? {
         hubspotUrl: `http://127.0.0.1:${hubspotPort}`,
@@ -96,9 +119,9 @@ export async function startPlatformUnderTest(
     ...options.env,
   };
 
-  const contacts = startService('contacts', output, {
+  const contactsEnv = (port: number) => ({
     ...base,
-    CONTACTS_PORT: String(contactsPort),
+    CONTACTS_PORT: String(port),
     CONTACTS_SCHEMA: contactsSchema,
     EVENT_STORE_SCHEMA: eventStoreSchema,
     CONTACTS_TOPIC: contactsTopic,
@@ -107,7 +130,10 @@ export async function startPlatformUnderTest(
     CONTACTS_EVENTS_TOPIC: eventsTopic,
     // Never the platform's own crm.* topics: this contacts reads its connectors' reports, or none.
     CONTACTS_CRM_TOPICS: crm ? `${crm.hubspotTopic},${crm.gohighlevelTopic}` : 'off',
+    ...options.contactsEnv,
   });
+  const contactsProcesses = [startService('contacts', output, contactsEnv(contactsPort))];
+  const contacts = contactsProcesses[0]!;
   const events = startService('events', output, {
     ...base,
     EVENTS_PORT: String(eventsPort),
@@ -120,8 +146,20 @@ export async function startPlatformUnderTest(
   const connectorProcesses: ChildProcess[] = [];
   if (crm && options.connectors) {
     for (const [provider, port, schema, topic, apiBase] of [
-      ['hubspot', hubspotPort, crm.hubspotSchema, crm.hubspotTopic, options.connectors.hubspotApiBase],
-      ['gohighlevel', gohighlevelPort, crm.gohighlevelSchema, crm.gohighlevelTopic, options.connectors.gohighlevelApiBase],
+      [
+        'hubspot',
+        hubspotPort,
+        crm.hubspotSchema,
+        crm.hubspotTopic,
+        options.connectors.hubspotApiBase,
+      ],
+      [
+        'gohighlevel',
+        gohighlevelPort,
+        crm.gohighlevelSchema,
+        crm.gohighlevelTopic,
+        options.connectors.gohighlevelApiBase,
+      ],
     ] as const) {
       const prefix = `CONNECTOR_${provider.toUpperCase()}`;
       connectorProcesses.push(
@@ -146,29 +184,41 @@ export async function startPlatformUnderTest(
     GATEWAY_PORT: String(gatewayPort),
     API_GATEWAY_SCHEMA: gatewaySchema,
     API_BOOTSTRAP_KEY: apiKey,
-    CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
+    CONTACTS_URL: contactsPorts.map((port) => `http://127.0.0.1:${port}`).join(','),
     EVENTS_URL: `http://127.0.0.1:${eventsPort}`,
     CONNECTOR_HUBSPOT_URL: `http://127.0.0.1:${hubspotPort}`,
     CONNECTOR_GOHIGHLEVEL_URL: `http://127.0.0.1:${gohighlevelPort}`,
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
+    ...options.gatewayEnv,
   });
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   const stop = async () => {
     await Promise.all([
       stopProcess(gateway),
       stopProcess(events),
-      stopProcess(contacts),
+      ...contactsProcesses.map(stopProcess),
       ...connectorProcesses.map(stopProcess),
     ]);
     const connectorSchemas = crm ? [crm.hubspotSchema, crm.gohighlevelSchema] : [];
-    for (const schema of [contactsSchema, eventsSchema, eventStoreSchema, gatewaySchema, ...connectorSchemas]) {
+    for (const schema of [
+      contactsSchema,
+      eventsSchema,
+      eventStoreSchema,
+      gatewaySchema,
+      ...connectorSchemas,
+    ]) {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
     await pool.end();
   };
   try {
     await waitForHealth(`http://127.0.0.1:${contactsPort}/health`, contacts, output);
+    for (const port of contactsPorts.slice(1)) {
+      const instance = startService('contacts', output, contactsEnv(port));
+      contactsProcesses.push(instance);
+      await waitForHealth(`http://127.0.0.1:${port}/health`, instance, output);
+    }
     await waitForHealth(`http://127.0.0.1:${eventsPort}/health`, events, output);
     await waitForHealth(`http://127.0.0.1:${gatewayPort}/health`, gateway, output);
     if (crm) {
@@ -182,6 +232,11 @@ export async function startPlatformUnderTest(
   return {
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     contactsUrl: `http://127.0.0.1:${contactsPort}`,
+    contactsInstances: contactsProcesses.map((child, i) => ({
+      url: `http://127.0.0.1:${contactsPorts[i]}`,
+      pid: child.pid!,
+      process: child,
+    })),
     eventsUrl: `http://127.0.0.1:${eventsPort}`,
     eventsSchema,
     eventsTopic,

@@ -9,6 +9,7 @@ export * from './service-config';
 export * from './service-runtime';
 export { startServiceRelay, type RunningRelay, type ServiceRelayOptions } from './service-relay';
 export * from './reactor';
+export * from './lease';
 export * from './service-main';
 export * from './service-app';
 export * from './unknown-fields.pipe';

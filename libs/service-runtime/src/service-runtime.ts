@@ -6,22 +6,38 @@
 // reverse order: relay, consumers and workers first, then the projections,
 // the event store, the bus and the pool.
 //
+// Several instances of a service may run on one database and Kafka: the
+// relay, each projection and each reactor then run in one instance at a
+// time, the one holding its lease (lease.ts); the others stand by and take
+// over within seconds when it dies. Consumers share the partitions of their
+// consumer group. Every instance serves requests: reads wait for the
+// projection's stored checkpoint when another instance runs it, and
+// readiness does not depend on holding a lease.
+//
 // A service's runtime.ts opens one, builds its handlers on `pool` and
 // `eventStore`, and starts what it needs:
 //
 //   const base = await ServiceRuntime.open('events', config, log);
 //   const projection = await base.startProjection(createEventsProjection(config.schema));
 //   base.startRelay(['event-', 'registration-']);
-import { KafkajsBus, consumeEvents, type ConsumeEventsOptions } from '@engagement/bus';
+import {
+  KafkajsBus,
+  PostgresRelayCheckpoints,
+  consumeEvents,
+  type ConsumeEventsOptions,
+} from '@engagement/bus';
 import { createEventStore, type EventStore } from '@engagement/event-store';
 import type { ReadinessCheck } from '@engagement/http';
 import {
+  prepareProjection,
+  quoteIdent,
   startProjection,
   type ProjectionDefinition,
   type RunningProjection,
 } from '@engagement/projections';
 import { Pool } from 'pg';
 import type { Log } from './log';
+import { Leases, type LeaseHandle } from './lease';
 import type { ServiceConfig } from './service-config';
 import { startReactor, type ReactorOptions, type RunningReactor } from './reactor';
 import { startServiceRelay, type RunningRelay } from './service-relay';
@@ -33,14 +49,19 @@ const PROJECTION_FAILURE_WINDOW_MS = 15_000;
 export interface ServiceRuntimeOptions {
   /** Connections of the service's own pool; default 30. */
   poolSize?: number;
+  /** How often a standby tries the leases it lacks (lease.ts); default 2 s. */
+  leaseRetryMs?: number;
 }
+
+/** How often a standby instance looks at a checkpoint another instance moves, while a read waits for it. */
+const CHECKPOINT_POLL_MS = 25;
 
 /** A consumer of other services' topics: consumeEvents' options without the bus. */
 export type ServiceConsumerOptions = Omit<ConsumeEventsOptions, 'bus'>;
 
 interface ProjectionEntry {
   name: string;
-  running: RunningProjection;
+  lease: LeaseHandle;
   lastFailure?: { at: number; error: string };
 }
 
@@ -59,6 +80,8 @@ export class ServiceRuntime {
     readonly pool: Pool,
     /** The event store as stored. */
     readonly eventStore: EventStore,
+    /** The leases of the relay, projections and reactors this instance may run. */
+    readonly leases: Leases,
   ) {}
 
   static async open(
@@ -77,29 +100,76 @@ export class ServiceRuntime {
         eventStoreConnectionString: config.eventStoreConnectionString,
         schema: config.eventStoreSchema,
       });
-      return new ServiceRuntime(service, config, log, pool, eventStore);
+      const leases = new Leases({
+        databaseUrl: config.databaseUrl,
+        service,
+        log,
+        retryMs: options.leaseRetryMs,
+      });
+      return new ServiceRuntime(service, config, log, pool, eventStore, leases);
     } catch (error) {
       await pool.end();
       throw error;
     }
   }
 
-  /** Creates the projection's tables if missing, then runs it live from its checkpoint. */
+  /**
+   * Creates the projection's tables if missing, then runs it live from its
+   * checkpoint whenever this instance holds its lease. The answer serves
+   * read-your-writes either way: while another instance runs the
+   * projection, waitForPosition watches the stored checkpoint.
+   */
   async startProjection(definition: ProjectionDefinition): Promise<RunningProjection> {
+    await prepareProjection(this.pool, definition);
+    let running: RunningProjection | undefined;
+    let stored = -1n;
     const entry: Partial<ProjectionEntry> = { name: definition.name };
-    const running = await startProjection({
-      store: this.eventStore,
-      pool: this.pool,
-      projection: definition,
-      log: (message, fields) => {
-        // The runner reports each failure before it restarts (at least every 5 s while failing).
-        entry.lastFailure = { at: Date.now(), error: String(fields?.error ?? message) };
-        this.log.warn(message, fields);
+    const lease = this.leases.hold(
+      `${definition.schema}:projection:${definition.name}`,
+      async () => {
+        const started = await startProjection({
+          store: this.eventStore,
+          pool: this.pool,
+          projection: definition,
+          log: (message, fields) => {
+            // The runner reports each failure before it restarts (at least every 5 s while failing).
+            entry.lastFailure = { at: Date.now(), error: String(fields?.error ?? message) };
+            this.log.warn(message, fields);
+          },
+        });
+        running = started;
+        return {
+          stop: async () => {
+            if (running === started) running = undefined;
+            await started.stop();
+          },
+        };
       },
-    });
-    entry.running = running;
+    );
+    entry.lease = lease;
     this.projections.push(entry as ProjectionEntry);
-    return running;
+    const checkpointSql = `SELECT position FROM ${quoteIdent(definition.schema)}.projection_checkpoints WHERE projection = $1`;
+    const readStored = async () => {
+      const { rows } = await this.pool.query<{ position: string }>(checkpointSql, [
+        definition.name,
+      ]);
+      if (rows.length > 0 && BigInt(rows[0].position) > stored) stored = BigInt(rows[0].position);
+      return stored;
+    };
+    return {
+      get position() {
+        return running ? running.position : stored;
+      },
+      waitForPosition: (target, timeoutMs = 10_000) =>
+        waitUntilReached(
+          target,
+          timeoutMs,
+          () => running,
+          readStored,
+          `${definition.name} did not reach position ${target} within ${timeoutMs} ms`,
+        ),
+      stop: () => lease.stop(),
+    };
   }
 
   /** Why a projection is not running now (the first one's reason), or null when all run. */
@@ -127,22 +197,28 @@ export class ServiceRuntime {
     ];
   }
 
-  /** Relays the streams with these prefixes to the configured topic, when the relay is enabled. */
+  /**
+   * Relays the streams with these prefixes to the configured topic, when the
+   * relay is enabled, whenever this instance holds the relay's lease.
+   */
   startRelay(streamPrefixes: string[]): void {
     if (!this.config.relayEnabled) return;
-    const relay: RunningRelay = startServiceRelay({
-      service: this.service,
-      store: this.eventStore,
-      bus: this.kafka(),
-      pool: this.pool,
-      schema: this.config.schema,
-      topic: this.config.topic,
-      partitions: this.config.topicPartitions,
-      streamPrefixes,
-      log: this.log,
+    const lease = this.leases.hold(`${this.config.schema}:relay:${this.config.topic}`, () => {
+      const relay: RunningRelay = startServiceRelay({
+        service: this.service,
+        store: this.eventStore,
+        bus: this.kafka(),
+        pool: this.pool,
+        schema: this.config.schema,
+        topic: this.config.topic,
+        partitions: this.config.topicPartitions,
+        streamPrefixes,
+        log: this.log,
+      });
+      this.starts.push(relay.started);
+      return relay;
     });
-    this.stopFirst.push(() => relay.stop());
-    this.starts.push(relay.started);
+    this.stopFirst.push(() => lease.stop());
   }
 
   /**
@@ -171,11 +247,59 @@ export class ServiceRuntime {
     this.starts.push(starting);
   }
 
-  /** Reacts to the service's own events (see reactor.ts); stopped with the relay. */
+  /**
+   * Reacts to the service's own events (see reactor.ts) whenever this
+   * instance holds the reactor's lease; stopped with the relay.
+   */
   startReactor(options: ReactorOptions): RunningReactor {
-    const reactor = startReactor(this.eventStore, this.pool, this.config.schema, this.log, options);
-    this.stopFirst.push(() => reactor.stop());
-    return reactor;
+    let running: RunningReactor | undefined;
+    const lease = this.leases.hold(`${this.config.schema}:reactor:${options.name}`, () => {
+      const started = startReactor(
+        this.eventStore,
+        this.pool,
+        this.config.schema,
+        this.log,
+        options,
+      );
+      running = started;
+      return {
+        stop: async () => {
+          if (running === started) running = undefined;
+          await started.stop();
+        },
+      };
+    });
+    this.stopFirst.push(() => lease.stop());
+    const checkpoints = new PostgresRelayCheckpoints(this.pool, this.config.schema);
+    let stored: bigint | undefined;
+    const readStored = async () => {
+      const loaded = await checkpoints.load(`reactor:${options.name}`).catch(() => undefined);
+      if (loaded !== undefined && (stored === undefined || loaded > stored)) stored = loaded;
+      return stored ?? -1n;
+    };
+    return {
+      get checkpoint() {
+        return running ? running.checkpoint : stored;
+      },
+      waitFor: (position, timeoutMs = 10_000) =>
+        waitUntilReached(
+          position,
+          timeoutMs,
+          () =>
+            running && {
+              waitForPosition: (p, ms) => running!.waitFor(p, ms),
+              position: running.checkpoint ?? -1n,
+            },
+          readStored,
+          `reactor ${options.name} did not reach ${position} in ${timeoutMs} ms`,
+        ),
+      stop: () => lease.stop(),
+    };
+  }
+
+  /** The leases this instance holds now (relay, projections, reactors), by name. */
+  leasesHeld(): string[] {
+    return this.leases.held();
   }
 
   /** Work of the service's own (a worker) stopped together with the relay, before the projections. */
@@ -189,15 +313,14 @@ export class ServiceRuntime {
     // A projection stops after the batch it is applying. Should it take
     // longer (a restart after a failure racing with this stop), closing the
     // event store ends its subscription anyway.
-    const projectionStops = await Promise.all(
-      this.projections.map((p) => settledWithin(p.running.stop(), PROJECTION_STOP_MS)),
+    await Promise.all(
+      this.projections.map((p) => settledWithin(p.lease.stop(), PROJECTION_STOP_MS)),
     );
+    await this.leases.close();
     await this.eventStore.close();
     await this.bus?.close();
     await Promise.all(this.starts);
     await this.pool.end();
-    const failed = projectionStops.find((s) => s.error !== undefined);
-    if (failed) throw failed.error;
   }
 
   /** One Kafka client per runtime, for the relay and the consumers; made on first use. */
@@ -219,4 +342,38 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<{ e
   ]);
   clearTimeout(timer);
   return outcome;
+}
+
+/**
+ * Waits until work that may run here or in another instance has reached
+ * `target`: through the running work while this instance runs it, else by
+ * watching its stored checkpoint.
+ */
+async function waitUntilReached(
+  target: bigint,
+  timeoutMs: number,
+  local: () => Pick<RunningProjection, 'position' | 'waitForPosition'> | undefined,
+  readStored: () => Promise<bigint>,
+  timeoutMessage: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = local();
+    const left = deadline - Date.now();
+    if (running) {
+      if (running.position >= target) return;
+      if (left <= 0) break;
+      // In slices: should the lease go meanwhile, the stored checkpoint is watched instead.
+      const reached = await running
+        .waitForPosition(target, Math.min(left, 1_000))
+        .then(() => true)
+        .catch(() => false);
+      if (reached) return;
+    } else {
+      if ((await readStored()) >= target) return;
+      if (left <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, CHECKPOINT_POLL_MS)));
+    }
+  }
+  throw new Error(timeoutMessage);
 }
