@@ -228,20 +228,33 @@ export class ServiceRuntime {
   startConsumer(options: ServiceConsumerOptions): void {
     let stopped = false;
     let handle: { stop(): Promise<void> } | undefined;
-    const starting = consumeEvents({ ...options, bus: this.kafka() })
-      .then(async (started) => {
-        handle = started;
-        if (stopped) await started.stop();
-      })
-      .catch((error) => {
-        if (!stopped)
-          this.log.error('consumer could not start', {
+    let wake: (() => void) | undefined;
+    // The topic may not exist yet (its service starts later): the start is
+    // tried again with backoff until it works or the runtime stops.
+    const starting = (async () => {
+      for (let attempt = 1; !stopped; attempt++) {
+        try {
+          handle = await consumeEvents({ ...options, bus: this.kafka() });
+          if (stopped) await handle.stop();
+          return;
+        } catch (error) {
+          if (stopped) return;
+          const retryInMs = Math.min(500 * 2 ** (attempt - 1), 30_000);
+          this.log.warn('consumer could not start; trying again', {
             groupId: options.groupId,
             error: (error as Error).message,
+            retryInMs,
           });
-      });
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, retryInMs);
+            wake = () => (clearTimeout(timer), resolve());
+          });
+        }
+      }
+    })();
     this.stopFirst.push(async () => {
       stopped = true;
+      wake?.();
       await handle?.stop();
     });
     this.starts.push(starting);

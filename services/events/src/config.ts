@@ -19,8 +19,8 @@ export interface ZoomConfig {
 export interface EventsConfig extends ServiceConfig {
   /** CONTACTS_URL: the contacts service, for the upsert of registrants. */
   contactsUrl: string;
-  /** MESSAGING_TOPIC: where ReminderSent comes from (`messaging`); consumed when the relay runs. */
-  messagingTopic: string;
+  /** EVENTS_MESSAGING_TOPIC: where ReminderSent comes from (`messaging`; `off`: not consumed). */
+  messagingTopic: string | null;
   /** Whether this process runs the reactors (seat keeper, platform sync). */
   reactorsEnabled: boolean;
   /** The Zoom account, when ZOOM_ACCOUNT_ID and its client are set; else Zoom events get no remote meeting. */
@@ -32,7 +32,8 @@ export function loadEventsConfig(env: NodeJS.ProcessEnv = process.env): EventsCo
   return {
     ...loadServiceConfig({ prefix: 'EVENTS', port: 3102, schema: 'events', topic: 'events' }, env),
     contactsUrl: env.CONTACTS_URL ?? `http://127.0.0.1:${env.CONTACTS_PORT ?? 3101}`,
-    messagingTopic: env.MESSAGING_TOPIC ?? 'messaging',
+    messagingTopic:
+      env.EVENTS_MESSAGING_TOPIC === 'off' ? null : (env.EVENTS_MESSAGING_TOPIC ?? 'messaging'),
     reactorsEnabled: env.EVENTS_REACTORS !== 'off',
     zoom: zoomSet
       ? {

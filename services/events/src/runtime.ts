@@ -20,6 +20,7 @@ import { platformSync } from './platforms/platform-sync';
 import { ZoomClient } from './platforms/zoom/zoom-client';
 import { ZoomPlatform } from './platforms/zoom/zoom.platform';
 import { seatKeeper } from './registrations/seat-keeper';
+import { remindersSentConsumer } from './reminders/reminders-sent.consumer';
 import { EventsStreams } from './shared/events-streams';
 
 export const EVENTS_RELAYED_STREAMS = ['event-', 'registration-'];
@@ -79,6 +80,8 @@ export async function startEventsRuntime(
     );
   }
   base.startRelay(EVENTS_RELAYED_STREAMS);
+  if (config.messagingTopic)
+    base.startConsumer(remindersSentConsumer(config.messagingTopic, streams));
 
   return {
     config,

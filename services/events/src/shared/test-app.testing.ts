@@ -143,7 +143,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     topic: `events_t_${id}`,
     topicPartitions: 1,
     contactsUrl: contacts.url,
-    messagingTopic: `messaging_t_${id}`,
+    // Reminders are tested through the consumer's handler (reminders-sent.int.spec.ts).
+    messagingTopic: null,
     reactorsEnabled: true,
     zoom: options.zoom ?? null,
   };
