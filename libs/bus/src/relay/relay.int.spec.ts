@@ -261,6 +261,39 @@ it('restarts from the stored checkpoint when saving a checkpoint fails, losing n
   expect(received.length).toBeGreaterThan(ids.size);
 }, 240_000);
 
+it('restarts when the checkpoint write of the last batch fails, with no batch after it to notice', async () => {
+  // The write runs while the next batch is read; here there is no next batch.
+  const prefix = `${uniqueName('r5')}-`;
+  const topic = await newTopic();
+  const { lastPosition } = await appendEvents(prefix, 3, 1);
+  let failed = 0;
+  const failingOnce: RelayCheckpoints = {
+    prepare: () => checkpoints.prepare(),
+    load: (name) => checkpoints.load(name),
+    save: async (name, position) => {
+      if (failed++ === 0) throw new Error('database unavailable (simulated)');
+      await checkpoints.save(name, position);
+    },
+  };
+  const relay = startRelay({
+    store,
+    bus,
+    topic,
+    filter: { streamPrefixes: [prefix] },
+    checkpoints: failingOnce,
+    name: topic,
+    logger: silentLogger,
+    restartBackoff: { initialMs: 50, maxMs: 200 },
+  });
+  try {
+    await waitFor(() => relay.checkpoint !== undefined && relay.checkpoint >= lastPosition, 60_000);
+  } finally {
+    await relay.stop();
+  }
+  expect(failed).toBe(2);
+  expect(await checkpoints.load(topic)).toBe(lastPosition);
+});
+
 it('waits for a missing broker, reporting every attempt, saves no checkpoint meanwhile, and stops cleanly', async () => {
   const prefix = `${uniqueName('r4')}-`;
   await appendEvents(prefix, 2, 2);

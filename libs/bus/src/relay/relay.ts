@@ -2,6 +2,9 @@
 // that produces them to the service's Kafka topic. The checkpoint moves only
 // after Kafka acknowledged the batch, so a crash anywhere re-sends (at least
 // once) and never loses an event; consumers deduplicate by event id.
+// The checkpoint of one batch is written while the next batch is read and
+// sent (saves stay in order, each after its batch's acknowledgement): the
+// write is off the path from an append to Kafka.
 import type { EventBatch, EventFilter, EventStore, Subscription } from '@engagement/event-store';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import type { Bus, BusProducer } from '../bus.port';
@@ -45,6 +48,8 @@ class EventRelay implements Relay {
   private readonly logger: BusLogger;
   private producer: BusProducer | undefined;
   private subscription: Subscription | undefined;
+  private pendingSave: Promise<void> | undefined;
+  private failedSave: unknown;
   private readonly running: Promise<void>;
 
   constructor(private readonly options: RelayOptions) {
@@ -86,6 +91,10 @@ class EventRelay implements Relay {
           handle: (batch) => this.relayBatch(batch),
         });
         await this.subscription.done; // resolves only when stopped
+        // Stopped by a failed checkpoint write (see relayBatch): restart after a wait.
+        const failedSave = this.failedSave;
+        this.failedSave = undefined;
+        if (failedSave !== undefined) throw failedSave;
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         this.failures++;
@@ -99,6 +108,8 @@ class EventRelay implements Relay {
         );
         await sleep(delay, this.stopping.signal);
       } finally {
+        // The last batch's checkpoint write finishes (or fails) before a restart or stop.
+        await this.settleSave();
         await this.producer?.close();
         this.producer = undefined;
         this.subscription = undefined;
@@ -110,14 +121,41 @@ class EventRelay implements Relay {
     if (batch.events.length > 0) {
       await this.producer!.send(this.options.topic, batch.events.map(eventToMessage));
     }
-    // Only now, with every event of the batch acknowledged by Kafka.
-    await this.options.checkpoints.save(this.options.name, batch.checkpoint);
-    this.saved = batch.checkpoint;
-    if (this.failures > 0) {
-      this.logger.info(
-        `relay ${this.options.name}: producing again after ${this.failures} failed attempts`,
+    // The previous batch's checkpoint is written first (a failure of that
+    // write stops the subscription here, and the relay restarts from what
+    // is stored); then this one's, only now that Kafka acknowledged it.
+    const previous = this.pendingSave;
+    this.pendingSave = undefined;
+    await previous;
+    const save = this.options.checkpoints.save(this.options.name, batch.checkpoint).then(() => {
+      this.saved = batch.checkpoint;
+      if (this.failures > 0) {
+        this.logger.info(
+          `relay ${this.options.name}: producing again after ${this.failures} failed attempts`,
+        );
+        this.failures = 0;
+      }
+    });
+    // A failed write with no batch after it would go unnoticed: it stops
+    // the subscription, and the run loop restarts from the stored checkpoint.
+    save.catch((error: unknown) => {
+      if (this.pendingSave !== save) return; // the next batch met it already
+      this.pendingSave = undefined;
+      this.failedSave = error;
+      void this.subscription?.stop();
+    });
+    this.pendingSave = save;
+  }
+
+  private async settleSave(): Promise<void> {
+    const pending = this.pendingSave;
+    this.pendingSave = undefined;
+    if (!pending) return;
+    await pending.catch((error: unknown) => {
+      this.logger.error(
+        `relay ${this.options.name}: saving the checkpoint failed (${describeError(error)}); the next start sends those events again`,
+        { relay: this.options.name },
       );
-      this.failures = 0;
-    }
+    });
   }
 }

@@ -58,6 +58,8 @@ export class PostgresEventStore implements EventStore {
   private notifier: Client | undefined;
   private notifyScheduled = false;
   private notifyInFlight = false;
+  private notifyPending = false;
+  private lastNotifyAt = 0;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
 
@@ -349,22 +351,37 @@ export class PostgresEventStore implements EventStore {
   // its transaction (NOTIFY inside would serialise all commits), on its own
   // connection, and at most once per NOTIFY_EVERY_MS: each NOTIFY is a
   // transaction with a commit of its own, too costly to send per append.
+  // The first append after a quiet spell is announced at once (the relay's
+  // lag starts here); appends within the next NOTIFY_EVERY_MS, or while a
+  // NOTIFY is on its way, share the one sent after it.
   private announceAppend(): void {
     this.appended.emit('appended');
-    if (this.notifyScheduled || this.closed) return;
+    this.requestNotify();
+  }
+
+  private requestNotify(): void {
+    if (this.closed) return;
+    if (this.notifyInFlight || this.notifyScheduled) {
+      this.notifyPending = true;
+      return;
+    }
+    const wait = this.lastNotifyAt + NOTIFY_EVERY_MS - Date.now();
+    if (wait <= 0) {
+      void this.sendNotify();
+      return;
+    }
     this.notifyScheduled = true;
     setTimeout(() => {
       this.notifyScheduled = false;
       void this.sendNotify();
-    }, NOTIFY_EVERY_MS).unref();
+    }, wait).unref();
   }
 
   private async sendNotify(): Promise<void> {
-    // One NOTIFY at a time on the connection; appends meanwhile schedule the next.
-    if (this.notifyInFlight) {
-      this.announceAppend();
-      return;
-    }
+    // One NOTIFY at a time on the connection; appends meanwhile ask for the next.
+    if (this.closed) return;
+    this.notifyPending = false;
+    this.lastNotifyAt = Date.now();
     this.notifyInFlight = true;
     try {
       if (!this.notifier) {
@@ -383,6 +400,7 @@ export class PostgresEventStore implements EventStore {
       await broken?.end().catch(() => undefined);
     } finally {
       this.notifyInFlight = false;
+      if (this.notifyPending) this.requestNotify();
     }
   }
 
