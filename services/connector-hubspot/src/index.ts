@@ -1,7 +1,8 @@
-// What operators' tools take from connector-hubspot: its projection.
+// What operators' tools take from connector-hubspot: its projection
+// (integrations and crm_sync_logs in its schema, CONNECTOR_HUBSPOT_SCHEMA).
 import { connectorProjection } from '@engagement/connector-kit';
+import type { ProjectionDefinition } from '@engagement/projections';
 
-export function createConnectorHubspotProjection(schema = 'connector_hubspot') {
-  return connectorProjection('hubspot', schema);
+export function connectorHubspotProjections(env: NodeJS.ProcessEnv = process.env): ProjectionDefinition[] {
+  return [connectorProjection('hubspot', env.CONNECTOR_HUBSPOT_SCHEMA ?? 'connector_hubspot')];
 }
-export { hubspotAdapter } from './hubspot/hubspot.adapter';

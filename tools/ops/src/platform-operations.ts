@@ -1,5 +1,5 @@
 // The operators' view of the running platform: its event store, a database
-// pool, and every service's projections (contacts, events).
+// pool, and every service's projections (contacts, events, the CRM connectors).
 // Built from the same environment variables as the services, so the tools
 // act on exactly what `npm start` runs.
 import { Pool } from 'pg';
@@ -8,6 +8,8 @@ import { createEventStore, type EventStore, type RecordedEvent } from '@engageme
 import type { ProjectionDefinition } from '@engagement/projections';
 import { contactsOperatorView } from '@engagement/contacts';
 import { eventsProjections } from '@engagement/events';
+import { connectorHubspotProjections } from '@engagement/connector-hubspot';
+import { connectorGohighlevelProjections } from '@engagement/connector-gohighlevel';
 
 export interface PlatformOperations {
   store: EventStore;
@@ -33,7 +35,12 @@ export async function openPlatformOperations(
   return {
     store,
     pool,
-    projections: [...contacts.projections, ...eventsProjections(env)],
+    projections: [
+      ...contacts.projections,
+      ...eventsProjections(env),
+      ...connectorHubspotProjections(env),
+      ...connectorGohighlevelProjections(env),
+    ],
     readable: (event) =>
       event.streamId.startsWith('contact-') ? contacts.decrypt(event) : Promise.resolve(event),
     async close() {
