@@ -31,6 +31,13 @@ export interface ContactsConfig extends ServiceConfig {
    */
   eventsTopic?: string;
   /**
+   * CONTACTS_MESSAGING_TOPIC: the messaging service's topic, whose sends,
+   * opens, clicks and bounces become activities, hard bounces status
+   * `bounced` and one-click unsubscribes revoked consent (`messaging`;
+   * `off`: not consumed).
+   */
+  messagingTopic?: string;
+  /**
    * CONTACTS_CRM_TOPICS: the CRM connectors' topics (comma-separated; default
    * `crm.hubspot,crm.gohighlevel`; `off`: not consumed), whose sync reports
    * fill external_mappings and activities' synced_to_crms.
@@ -58,6 +65,10 @@ export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): Contac
     importWorkerEnabled: env.CONTACTS_IMPORT_WORKER !== 'off',
     eventsTopic:
       env.CONTACTS_EVENTS_TOPIC === 'off' ? undefined : (env.CONTACTS_EVENTS_TOPIC ?? 'events'),
+    messagingTopic:
+      env.CONTACTS_MESSAGING_TOPIC === 'off'
+        ? undefined
+        : (env.CONTACTS_MESSAGING_TOPIC ?? 'messaging'),
     crmTopics:
       env.CONTACTS_CRM_TOPICS === 'off'
         ? undefined

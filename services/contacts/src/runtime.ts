@@ -12,6 +12,7 @@ import type { Pool } from 'pg';
 import { loadLeadScoringRules } from './activities/lead-scoring-rules';
 import { crmSyncConsumer } from './crm-sync/crm-sync.consumer';
 import { eventActivitiesConsumer } from './activities/event-activities.consumer';
+import { messageActivitiesConsumer } from './activities/message-activities.consumer';
 import { RecordActivityHandler } from './activities/record-activity.handler';
 import { ImportJobs } from './bulk-import/import-jobs.table';
 import { ImportWorker, type ImportWorkerOptions } from './bulk-import/import-worker';
@@ -121,6 +122,15 @@ export async function startContactsRuntime(
   base.startRelay(CONTACTS_RELAYED_STREAMS);
   if (config.eventsTopic)
     base.startConsumer(eventActivitiesConsumer(config.eventsTopic, recordActivity));
+  if (config.messagingTopic)
+    base.startConsumer(
+      messageActivitiesConsumer(
+        config.messagingTopic,
+        config.schema,
+        recordActivity,
+        updateContact,
+      ),
+    );
   if (config.crmTopics && config.crmTopics.length > 0)
     base.startConsumer(
       crmSyncConsumer({ topics: config.crmTopics, updateContact, pool, schema: config.schema }),
