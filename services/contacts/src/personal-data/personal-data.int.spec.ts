@@ -4,6 +4,7 @@
 // keeps only placeholders.
 import { randomUUID } from 'node:crypto';
 import { DataKeyStore } from './data-keys';
+import { PersonalDataEventStore } from './personal-data-event-store';
 import { parseMasterKeys } from './master-keys';
 import { startTestApp, uniqueEmail, type TestApp } from '../shared/test-app.testing';
 import { erasedEmail } from '../read-model';
@@ -164,6 +165,52 @@ describe('personal data', () => {
     expect((await t.runtime.cipher.decryptEvent(stored)).data.email).toBe(email);
     await t.runtime.keys.destroy(id);
     expect((await t.runtime.cipher.decryptEvent(stored)).data.email).toBe(erasedEmail(id));
+  });
+
+  it('encrypts every contact stream of a multi-stream append, and passes the others through', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const [emailA, emailB] = [uniqueEmail('multi-a'), uniqueEmail('multi-b')];
+    const event = (type: string, data: Record<string, string>) => ({
+      id: randomUUID(),
+      type,
+      schemaVersion: 1,
+      data,
+      metadata: {
+        correlationId: randomUUID(),
+        causationId: null,
+        traceparent: null,
+        actor: 'test',
+        occurredAt: new Date().toISOString(),
+      },
+    });
+    const store = new PersonalDataEventStore(t.runtime.eventStore, t.runtime.cipher);
+    const other = `note-${randomUUID()}`;
+    await store.appendToStreams([
+      {
+        streamId: `contact-${a}`,
+        events: [event('ContactCreated', { contactId: a, email: emailA })],
+        expectedRevision: 'no_stream',
+      },
+      {
+        streamId: `contact-${b}`,
+        events: [event('ContactCreated', { contactId: b, email: emailB })],
+        expectedRevision: 'no_stream',
+      },
+      {
+        streamId: other,
+        events: [event('NoteTaken', { text: 'plain' })],
+        expectedRevision: 'no_stream',
+      },
+    ]);
+    const rows = [
+      ...(await t.storedEvents(`contact-${a}`)),
+      ...(await t.storedEvents(`contact-${b}`)),
+    ];
+    expect(rows).toHaveLength(2);
+    for (const row of rows)
+      expect(plaintextIn(row.data_text, row.data.contactId === a ? emailA : emailB)).toEqual([]);
+    expect((await store.readStream(`contact-${a}`))[0].data.email).toBe(emailA);
+    expect((await t.runtime.eventStore.readStream(other))[0].data).toEqual({ text: 'plain' });
   });
 
   it('creates the first keys of many contacts at once: each its own, as stored, erased ones refused', async () => {
