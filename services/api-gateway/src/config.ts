@@ -36,6 +36,8 @@ export interface GatewayConfig {
    */
   authFailurePerSecond: number;
   authFailureBurst: number;
+  /** Proxies whose X-Forwarded-For names the client (GATEWAY_TRUSTED_PROXIES, comma-separated addresses). */
+  trustedProxies: string[];
   /** Largest request body forwarded, e.g. '1mb'; imports have their own limit. */
   bodyLimit: string;
   importBodyLimit: string;
@@ -71,6 +73,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 100),
     authFailurePerSecond: positiveNumber(env, 'AUTH_FAILURE_PER_SECOND', 1),
     authFailureBurst: Math.max(1, integer(env, 'AUTH_FAILURE_BURST', 20)),
+    trustedProxies: (env.GATEWAY_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
     bodyLimit: size(env, 'GATEWAY_BODY_LIMIT', '1mb'),
     importBodyLimit: size(env, 'GATEWAY_IMPORT_BODY_LIMIT', '50mb'),
     serviceTokenKey: loadServiceTokenKey(env),

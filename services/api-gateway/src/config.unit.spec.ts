@@ -30,4 +30,11 @@ describe('loadGatewayConfig', () => {
     );
     expect(config).toMatchObject({ authFailureBurst: 5, authFailurePerSecond: 0.5 });
   });
+
+  it('trusts no proxy unless GATEWAY_TRUSTED_PROXIES lists it', () => {
+    expect(loadGatewayConfig(env({})).trustedProxies).toEqual([]);
+    expect(
+      loadGatewayConfig(env({ GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.2' })).trustedProxies,
+    ).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
 });

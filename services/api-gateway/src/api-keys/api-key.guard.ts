@@ -17,7 +17,8 @@ import {
 import { problem, ProblemError } from '@engagement/http';
 import type { Response } from 'express';
 import { requestPathOf, type GatewayRequest } from '../http/gateway-request';
-import { addressKey, FailedAuthLimiter } from '../rate-limit/failed-auth-limiter';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { addressKey, clientAddress, FailedAuthLimiter } from '../rate-limit/failed-auth-limiter';
 import { requiredScope } from './access-rules';
 import { allows } from './api-key';
 import { ApiKeyStore, type ApiKeyRecord } from './api-key.store';
@@ -27,11 +28,15 @@ const REALM = 'Bearer realm="engagement-platform"';
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly logger = new Logger(ApiKeyGuard.name);
+  private readonly trustedProxies: ReadonlySet<string>;
 
   constructor(
     @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
     @Inject(FailedAuthLimiter) private readonly failures: FailedAuthLimiter,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.trustedProxies = new Set(config.trustedProxies);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
@@ -39,7 +44,13 @@ export class ApiKeyGuard implements CanActivate {
     const scope = requiredScope(request.method, requestPathOf(request));
     if (scope === 'public') return true;
 
-    const address = addressKey(request.socket.remoteAddress);
+    const address = addressKey(
+      clientAddress(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'],
+        this.trustedProxies,
+      ),
+    );
     const presented = bearerToken(request.headers.authorization);
     const key = await this.find(presented, address);
     if (!key || key.revokedAt) {

@@ -7,6 +7,7 @@ function getFrom(
   localAddress: string,
   url: string,
   key: string | undefined,
+  forwardedFor?: string,
 ): Promise<{
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -15,7 +16,13 @@ function getFrom(
   return new Promise((resolve, reject) => {
     const sent = request(
       url,
-      { localAddress, headers: key === undefined ? {} : { authorization: `Bearer ${key}` } },
+      {
+        localAddress,
+        headers: {
+          ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+          ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+        },
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -88,5 +95,44 @@ describe('requests failing authentication, per client address', () => {
 
   it('never limits health probes', async () => {
     expect((await getFrom('127.0.0.1', `${gateway.url}/health`, undefined)).status).toBe(200);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  let upstream: UpstreamStandIn;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await UpstreamStandIn.start();
+    gateway = await startGateway({
+      upstreams: { contacts: upstream.url },
+      authFailureBurst: 2,
+      authFailurePerSecond: 0.01,
+      trustedProxies: ['127.0.0.1'],
+    });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await upstream.close();
+  });
+
+  it('limits the client X-Forwarded-For names, and only believes it from the proxy', async () => {
+    const contacts = `${gateway.url}/api/contacts`;
+    const viaProxy = (client: string) =>
+      getFrom('127.0.0.1', contacts, generateApiKey(), `forged, ${client}`);
+    expect([
+      (await viaProxy('198.51.100.1')).status,
+      (await viaProxy('198.51.100.1')).status,
+    ]).toEqual([401, 401]);
+    expect((await viaProxy('198.51.100.1')).status).toBe(429);
+    // Another client behind the same proxy is not affected...
+    expect((await viaProxy('198.51.100.2')).status).toBe(401);
+    // ...and a client connecting directly cannot pass itself off as another one.
+    const direct = (forwardedFor: string) =>
+      getFrom('127.0.0.2', contacts, generateApiKey(), forwardedFor);
+    expect([(await direct('198.51.100.3')).status, (await direct('198.51.100.4')).status]).toEqual([
+      401, 401,
+    ]);
+    expect((await direct('198.51.100.5')).status).toBe(429);
   });
 });

@@ -10,6 +10,9 @@
 // in memory as valid: a client behind the same NAT as an attacker keeps
 // working as long as its key is cached.
 //
+// The client address is the connection's peer, or, when that peer is one of
+// GATEWAY_TRUSTED_PROXIES (a load balancer in front of the gateway), the
+// nearest X-Forwarded-For entry that is not a trusted proxy (clientAddress()).
 // IPv6 addresses are counted per /64, the block one host is usually given.
 // At most maxAddresses buckets are held (the least recently failed go
 // first), so a flood from many addresses cannot grow memory without bound.
@@ -58,6 +61,37 @@ export class FailedAuthLimiter {
     const elapsedSeconds = (this.now() - bucket.updatedAt) / 1000;
     return Math.min(this.burst, bucket.tokens + elapsedSeconds * this.perSecond);
   }
+}
+
+/**
+ * Who sent the request: the connection's peer, unless it is a trusted proxy;
+ * then X-Forwarded-For read from the right (each proxy appends the address
+ * it received from), skipping trusted proxies, since anything further left
+ * was written by the client and proves nothing.
+ */
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trustedProxies: ReadonlySet<string>,
+): string | undefined {
+  if (peer === undefined || trustedProxies.size === 0 || !trustedProxies.has(plain(peer))) {
+    return peer;
+  }
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? ''))
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter(Boolean);
+  let client = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    client = hops[i]!;
+    if (!trustedProxies.has(plain(client))) break;
+  }
+  return client;
+}
+
+/** An address without the IPv4-mapped prefix, as GATEWAY_TRUSTED_PROXIES lists it. */
+function plain(address: string): string {
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { addressKey, FailedAuthLimiter } from './failed-auth-limiter';
+import { addressKey, clientAddress, FailedAuthLimiter } from './failed-auth-limiter';
 
 describe('FailedAuthLimiter', () => {
   it('lets an address fail a burst of times, then refills at the configured rate', () => {
@@ -57,5 +57,30 @@ describe('addressKey', () => {
 
   it('puts requests without an address together', () => {
     expect(addressKey(undefined)).toBe('unknown');
+  });
+});
+
+describe('clientAddress', () => {
+  const trusted = new Set(['10.0.0.1', '10.0.0.2']);
+
+  it('is the connection peer when no proxy is trusted, whatever X-Forwarded-For says', () => {
+    expect(clientAddress('203.0.113.7', '198.51.100.1', new Set())).toBe('203.0.113.7');
+    expect(clientAddress('203.0.113.7', '198.51.100.1', trusted)).toBe('203.0.113.7');
+  });
+
+  it('behind trusted proxies, is the nearest X-Forwarded-For hop that is not one of them', () => {
+    expect(clientAddress('10.0.0.1', '198.51.100.1', trusted)).toBe('198.51.100.1');
+    expect(clientAddress('::ffff:10.0.0.1', '198.51.100.1', trusted)).toBe('198.51.100.1');
+    // The client wrote the leftmost entry itself: it proves nothing.
+    expect(clientAddress('10.0.0.1', 'forged, 198.51.100.1, 10.0.0.2', trusted)).toBe(
+      '198.51.100.1',
+    );
+    expect(clientAddress('10.0.0.1', ['forged', '198.51.100.1'], trusted)).toBe('198.51.100.1');
+  });
+
+  it('falls back to the last hop it has when every hop is trusted or there is none', () => {
+    expect(clientAddress('10.0.0.1', '10.0.0.2', trusted)).toBe('10.0.0.2');
+    expect(clientAddress('10.0.0.1', undefined, trusted)).toBe('10.0.0.1');
+    expect(clientAddress(undefined, '198.51.100.1', trusted)).toBeUndefined();
   });
 });

@@ -154,6 +154,7 @@ export async function startGateway(
     rateLimitBurst: 1_000,
     authFailurePerSecond: 1_000,
     authFailureBurst: 1_000,
+    trustedProxies: [],
     bodyLimit: '1mb',
     importBodyLimit: '50mb',
     serviceTokenKey: randomBytes(32),
