@@ -1,5 +1,8 @@
-// A progress line for long operator runs: redrawn in place on a terminal,
-// one line every few seconds when the output is a file or a pipe.
+// A progress bar for long operator runs (cli-progress): redrawn in place on
+// a terminal; when the output is a file or a pipe, one plain line every few
+// seconds instead, so logs of a CI run or a cron job stay readable.
+import { SingleBar } from 'cli-progress';
+
 export interface ProgressReporter {
   update(done: number, total: number | null): void;
   finish(): void;
@@ -9,29 +12,55 @@ export function progressBar(
   label: string,
   stream: NodeJS.WriteStream = process.stderr,
 ): ProgressReporter {
-  const started = Date.now();
-  let lastDraw = 0;
-  const interactive = Boolean(stream.isTTY);
-  const line = (done: number, total: number | null) => {
-    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-    const rate = Math.round(done / seconds);
-    if (total === null || total === 0) return `${label} ${done} events, ${rate} events/s`;
-    const ratio = Math.min(done / total, 1);
-    const width = 30;
-    const filled = Math.round(ratio * width);
-    const eta = rate > 0 ? Math.max(Math.round((total - done) / rate), 0) : 0;
-    return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(1)}% ${done}/${total} events, ${rate} events/s, eta ${eta}s`;
+  if (stream.isTTY) return terminalBar(label, stream);
+  return plainLines(label, stream);
+}
+
+function terminalBar(label: string, stream: NodeJS.WriteStream): ProgressReporter {
+  const begun = Date.now();
+  let bar: SingleBar | null = null;
+  let counting: boolean | null = null;
+  return {
+    update(done, total) {
+      const known = total !== null && total > 0;
+      if (bar === null || counting !== known) {
+        bar?.stop();
+        counting = known;
+        bar = new SingleBar({
+          stream,
+          format: known
+            ? `${label} [{bar}] {percentage}% {value}/{total} events, {speed} events/s, eta {eta}s`
+            : `${label} {value} events, {speed} events/s`,
+          barsize: 30,
+          hideCursor: true,
+        });
+        bar.start(known ? total : 0, done, { speed: 0 });
+      }
+      if (known) bar.setTotal(total);
+      bar.update(done, { speed: rate(done) });
+    },
+    finish() {
+      bar?.stop();
+    },
   };
+
+  function rate(done: number): number {
+    return Math.round(done / Math.max((Date.now() - begun) / 1000, 0.001));
+  }
+}
+
+function plainLines(label: string, stream: NodeJS.WriteStream): ProgressReporter {
+  const begun = Date.now();
+  let lastLine = 0;
   return {
     update(done, total) {
       const now = Date.now();
-      if (now - lastDraw < (interactive ? 100 : 5_000)) return;
-      lastDraw = now;
-      if (interactive) stream.write(`\r${line(done, total)}\x1b[K`);
-      else stream.write(`${line(done, total)}\n`);
+      if (now - lastLine < 5_000) return;
+      lastLine = now;
+      const rate = Math.round(done / Math.max((now - begun) / 1000, 0.001));
+      const of = total !== null && total > 0 ? `/${total}` : '';
+      stream.write(`${label} ${done}${of} events, ${rate} events/s\n`);
     },
-    finish() {
-      if (interactive) stream.write('\n');
-    },
+    finish() {},
   };
 }

@@ -4,6 +4,7 @@
 // It is a function of (arguments, dependencies, output) so that tests run
 // it in-process; tools/ wraps it with the platform's real registry.
 import { toWireEvent, type EventStore } from '@engagement/event-store';
+import { Command, CommanderError } from 'commander';
 import type { Pool } from 'pg';
 import { inTransaction } from './apply-batch';
 import { readCheckpoint } from './projection-checkpoints';
@@ -25,21 +26,58 @@ export interface CliDependencies {
   progress?: (label: string) => ProgressReporter;
 }
 
-const USAGE = `usage:
-  projections list                 every projection with its checkpoint and lag
-  projections rebuild <name>       rebuild from position zero into a fresh schema beside the live one
-  projections audit <name>         rebuild and compare with the live tables; exit 1 on any difference
-  projections swap <name>          put the rebuilt tables in place of the live ones`;
-
-/** Returns the process exit code. */
+/**
+ * Parses the arguments with commander (usage, --help, unknown commands) and
+ * runs the command. Returns the process exit code: 2 for a usage error.
+ */
 export async function runProjectionsCli(args: string[], deps: CliDependencies): Promise<number> {
-  const [command, name] = args;
   const { out } = deps;
-  if (command === 'list') return list(deps);
-  if (!['rebuild', 'audit', 'swap'].includes(command ?? '') || !name) {
-    out(USAGE);
+  let code = 0;
+  const program = new Command('projections')
+    .description('rebuild, audit and swap the read models of the running platform')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => out(text.trimEnd()),
+      writeErr: (text) => out(text.trimEnd()),
+    });
+  program
+    .command('list')
+    .description('every projection with its checkpoint and lag')
+    .action(async () => {
+      code = await list(deps);
+    });
+  const commands = {
+    rebuild: 'rebuild from position zero into a fresh schema beside the live one',
+    audit: 'rebuild and compare with the live tables; exit 1 on any difference',
+    swap: 'put the rebuilt tables in place of the live ones',
+  } as const;
+  for (const [command, description] of Object.entries(commands)) {
+    program
+      .command(`${command} <projection>`)
+      .description(description)
+      .action(async (name: string) => {
+        code = await runCommand(command as keyof typeof commands, name, deps);
+      });
+  }
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  if (args.length === 0) {
+    out(program.helpInformation().trimEnd());
     return 2;
   }
+  return code;
+}
+
+async function runCommand(
+  command: 'rebuild' | 'audit' | 'swap',
+  name: string,
+  deps: CliDependencies,
+): Promise<number> {
+  const { out } = deps;
   const projection = deps.projections.find((p) => p.name === name);
   if (!projection) {
     out(

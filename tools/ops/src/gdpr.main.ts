@@ -7,12 +7,12 @@
 // pending, and the exit code is 1 until every one has.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { findWorkspaceRoot } from '@engagement/config';
 import { erasureReceipts, type ErasureReceipt } from '@engagement/personal-data';
 import { openPlatformOperations } from './platform-operations';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const USAGE = 'usage: npm run gdpr -- erasure-status <contact-id>';
 
 function expectedServices(): string[] {
   if (process.env.ERASURE_SERVICES) return process.env.ERASURE_SERVICES.split(',').filter(Boolean);
@@ -50,10 +50,9 @@ export function erasureReport(
   return { lines, complete };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [command, contactId] = argv;
-  if (command !== 'erasure-status' || !contactId || !UUID.test(contactId)) {
-    process.stderr.write(`${USAGE}\n`);
+async function erasureStatus(contactId: string): Promise<number> {
+  if (!UUID.test(contactId)) {
+    process.stderr.write(`gdpr: "${contactId}" is not a contact id (a UUID)\n`);
     return 2;
   }
   const ops = await openPlatformOperations();
@@ -71,6 +70,32 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await ops.close();
   }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('gdpr')
+    .description("personal data across the platform's services")
+    .exitOverride();
+  program
+    .command('erasure-status <contact-id>')
+    .description(
+      'where the erasure of a contact has been applied, per service and CRM (exit 1 until everywhere)',
+    )
+    .action(async (contactId: string) => {
+      code = await erasureStatus(contactId);
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  return code;
 }
 
 main(process.argv.slice(2)).then(
