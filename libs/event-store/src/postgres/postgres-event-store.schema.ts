@@ -440,6 +440,48 @@ END
 $fn$;
 `,
     },
+    {
+      // Version 5: read_all refuses to run on a standby, whose pg_locks
+      // cannot show the primary's appends in flight.
+      version: 5,
+      sql: `
+CREATE OR REPLACE FUNCTION ${s}.read_all(p_after bigint, p_limit integer, p_prefixes text[], p_types text[])
+RETURNS TABLE (boundary bigint, head bigint, below bigint,
+               global_position bigint, stream_id text, revision bigint, event_id uuid, event_type text,
+               schema_version integer, data jsonb, metadata jsonb)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_boundary bigint;
+BEGIN
+  -- A standby's pg_locks does not show the primary's appends in flight.
+  IF pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'read_all must run on the primary: a standby cannot see the appends in flight';
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'read_all needs a fresh snapshot per statement: run it in READ COMMITTED';
+  END IF;
+  SELECT ${s}.visible_boundary() INTO v_boundary;
+  RETURN QUERY
+    WITH h AS (
+      SELECT (SELECT max(x.global_position) FROM ${s}.events x) AS head,
+             (SELECT max(x.global_position) FROM ${s}.events x WHERE x.global_position < v_boundary) AS below
+    )
+    SELECT v_boundary, h.head, h.below, e.global_position, e.stream_id, e.revision, e.event_id,
+           e.event_type, e.schema_version, e.data, e.metadata
+      FROM h
+      LEFT JOIN LATERAL (
+        SELECT x.global_position, x.stream_id, x.revision, x.event_id, x.event_type, x.schema_version, x.data, x.metadata
+          FROM ${s}.events x
+         WHERE x.global_position > p_after AND x.global_position < v_boundary
+           AND (p_prefixes IS NULL OR x.stream_id LIKE ANY (p_prefixes))
+           AND (p_types IS NULL OR x.event_type = ANY (p_types))
+         ORDER BY x.global_position
+         LIMIT p_limit
+      ) e ON true;
+END
+$fn$;
+`,
+    },
   ];
 }
 
