@@ -2,7 +2,10 @@
 // capability, and the handlers they call, given by value from the runtime.
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ReadModelWaiter, serviceModule } from '@engagement/service-runtime';
+import { CampaignRunner } from './campaigns/campaign-runner';
+import { CampaignsController } from './campaigns/campaigns.controller';
 import { MessagesController } from './messages/messages.controller';
+import { MessagingStreams } from './shared/messaging-streams';
 import { MessageRequester } from './messages/request-message';
 import { SendWorker } from './messages/send-queue';
 import type { MessagingRuntime } from './runtime';
@@ -22,11 +25,14 @@ export class MessagingAppModule {
       controllers: [
         TemplatesController,
         MessagesController,
+        CampaignsController,
         TrackingController,
         WebhooksController,
       ],
       providers: [
         { provide: READ_MODEL, useValue: runtime.readModel },
+        { provide: MessagingStreams, useValue: runtime.streams },
+        { provide: CampaignRunner, useValue: runtime.campaigns },
         { provide: ReadModelWaiter, useValue: runtime.waiter },
         { provide: TemplatesHandler, useValue: runtime.templates },
         { provide: MessageRequester, useValue: runtime.requester },

@@ -19,6 +19,7 @@ import {
 import { ensureReminderTemplate, ReminderScheduler } from './reminders/reminder-scheduler';
 import { remindersProjection } from './reminders/reminders.projection';
 import { ReadModelWaiter, ServiceRuntime, type Log } from '@engagement/service-runtime';
+import { CampaignRunner } from './campaigns/campaign-runner';
 import type { ChannelProvider } from './channels/channel';
 import { EmailChannel } from './channels/email.channel';
 import { RecordedChannel } from './channels/recorded.channel';
@@ -77,6 +78,7 @@ export interface MessagingRuntime {
   /** The reminder schedule's projection (tests feed it events as Kafka would). */
   reminders: ProjectionDefinition;
   scheduler: ReminderScheduler;
+  campaigns: CampaignRunner;
   stop(): Promise<void>;
 }
 
@@ -221,6 +223,25 @@ export async function startMessagingRuntime(
     base.onStop(() => scheduler.stop());
   }
 
+  const campaigns = new CampaignRunner({
+    pool,
+    schema: config.schema,
+    streams,
+    requester,
+    recipients,
+    leaseMs: 60_000,
+    pollMs: 1_000,
+    concurrency: config.sendConcurrency,
+    clock,
+    onRequested: () => worker.poke(),
+    log: (message, fields) => log.warn(message, fields),
+  });
+  await campaigns.prepare();
+  if (config.workersEnabled) {
+    campaigns.start();
+    base.onStop(() => campaigns.stop());
+  }
+
   base.startRelay(MESSAGING_STREAMS);
 
   return {
@@ -241,6 +262,7 @@ export async function startMessagingRuntime(
     recipients,
     reminders,
     scheduler,
+    campaigns,
     stop: () => base.stop(),
   };
 }
