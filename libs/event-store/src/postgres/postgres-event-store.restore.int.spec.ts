@@ -67,6 +67,10 @@ it('delivers an event appended after a restore into a new cluster to a subscript
   const before = [newTestEvent('BeforeBackup'), newTestEvent('BeforeBackup')];
   await old.appendToStream(`thing-${randomUUID()}`, before, { expectedRevision: 'no_stream' });
   const caughtUp = await old.readAll({ maxCount: 100 });
+  // What versions before 3 handed out as a checkpoint: the visibility
+  // boundary itself, above the last event.
+  const legacyCheckpoint =
+    ((await withClient(databaseUrl, nextXid)) << BigInt(POSITION_SHIFT)) - 1n;
   expect(caughtUp.events.map((e) => e.id)).toEqual(before.map((e) => e.id));
   await withClient(databaseUrl, async (c) => {
     await c.query(`CREATE SCHEMA ${checkpoints}`);
@@ -117,6 +121,7 @@ it('delivers an event appended after a restore into a new cluster to a subscript
       expectedRevision: 'no_stream',
     });
     expect(result.position).toBeGreaterThan(checkpoint);
+    expect(result.position).toBeGreaterThan(legacyCheckpoint);
     await waitFor(() => received.length > 0, 30_000);
     await subscription.stop();
     expect(received.map((e) => e.id)).toEqual([after.id]);

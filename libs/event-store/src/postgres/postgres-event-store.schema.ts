@@ -482,6 +482,37 @@ END
 $fn$;
 `,
     },
+    {
+      // Version 6: the offset raised after a restore leaves room for
+      // checkpoints written by versions before 3 (see raise_position_offset).
+      version: 6,
+      sql: `
+CREATE OR REPLACE FUNCTION ${s}.raise_position_offset() RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_max    bigint;
+  v_next   bigint;
+  v_offset bigint;
+BEGIN
+  SELECT max(e.global_position) INTO v_max FROM ${s}.events e;
+  SELECT o.xid_offset INTO v_offset FROM ${s}.position_offset o;
+  v_next := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
+  IF v_max IS NULL OR ((v_next + v_offset) << ${POSITION_SHIFT}) > v_max THEN
+    RETURN v_offset;
+  END IF;
+  PERFORM pg_advisory_xact_lock(${IN_FLIGHT_CLASS}, hashtext('${schema}'));
+  SELECT max(e.global_position) INTO v_max FROM ${s}.events e;
+  v_next := pg_current_xact_id()::text::bigint;
+  -- A margin of 2^31 transaction ids: a checkpoint written before version 3
+  -- could be the old cluster's visibility boundary, above its last event.
+  v_offset := (v_max >> ${POSITION_SHIFT}) + 1 + 2147483648 - v_next;
+  UPDATE ${s}.position_offset SET xid_offset = greatest(xid_offset, v_offset);
+  SELECT o.xid_offset INTO v_offset FROM ${s}.position_offset o;
+  RETURN v_offset;
+END
+$fn$;
+`,
+    },
   ];
 }
 
