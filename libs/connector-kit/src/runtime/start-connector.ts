@@ -23,7 +23,7 @@ import { CredentialCipher } from '../credentials/credential-envelope';
 import { loadConnectorMasterKeys } from '../credentials/master-keys';
 import { IntegrationViews } from '../http/integration-views';
 import { integrationsController } from '../http/integrations.controller';
-import { IntegrationCommands } from '../integrations/integration-commands';
+import { IntegrationCommands, systemContext } from '../integrations/integration-commands';
 import { workingTablesSql } from '../migrations/connector-ddl';
 import { formTokenEndpoint, OAuthRefresher } from '../oauth/oauth-refresher';
 import { RateLimiter, TokenBucket } from '../rate-limit/token-bucket';
@@ -78,6 +78,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   const { pool, eventStore: store } = runtime;
   const cipher = new CredentialCipher(loadConnectorMasterKeys(options.env ?? process.env, (m) => log.warn(m)));
   const commands = new IntegrationCommands(store, cipher, facts.key);
+  // Master key rotation without downtime: start every process with the new key
+  // first and the old one after it; the first to start re-wraps the stored
+  // envelope under the new key, after which the old key can be retired.
+  if (await commands.rewrap(systemContext(config.name))) log.info('integration credentials re-wrapped under the current master key');
 
   await applySqlMigrations(pool, config.schema, [{ version: 1, sql: workingTablesSql(config.schema).join(';\n') }]);
   await ensureProcessedEventsTable(pool, config.schema);
