@@ -21,6 +21,7 @@ import { ZoomClient } from './platforms/zoom/zoom-client';
 import { ZoomPlatform } from './platforms/zoom/zoom.platform';
 import { seatKeeper } from './registrations/seat-keeper';
 import { remindersSentConsumer } from './reminders/reminders-sent.consumer';
+import { contactErasure } from './registrations/contact-erasure';
 import { EventsStreams } from './shared/events-streams';
 
 export const EVENTS_RELAYED_STREAMS = ['event-', 'registration-'];
@@ -78,6 +79,7 @@ export async function startEventsRuntime(
         log,
       }),
     );
+    base.startReactor(contactErasure({ streams, platforms, queries, projection }));
   }
   base.startRelay(EVENTS_RELAYED_STREAMS);
   if (config.messagingTopic)

@@ -8,6 +8,7 @@
 // it always equals the count of non-cancelled, non-waitlisted
 // registrations, by construction rather than by bookkeeping.
 import {
+  EVENTS_SERVICE_EVENT_SCHEMA_VERSIONS,
   isEventsServiceEventType,
   upcastEventsServiceEvent,
   type EventsServiceEvent,
@@ -50,13 +51,22 @@ export function createEventsReadModelProjection(schema = 'events'): ProjectionDe
       { name: 'registrations', primaryKey: ['id'] },
     ],
     source: 'event-store',
-    filter: { streamPrefixes: ['event-', 'registration-'] },
+    // ContactErased from the contacts service's streams of the same store, in
+    // order with ours: a rebuild blanks what the live projection blanked.
+    filter: {
+      streamPrefixes: ['event-', 'registration-', 'contact-'],
+      eventTypes: [...Object.keys(EVENTS_SERVICE_EVENT_SCHEMA_VERSIONS), 'ContactErased'],
+    },
     async migrate(client, target) {
       await applySqlMigrationsWith(client, target, eventsMigrations(target));
     },
     async apply(events, client) {
       const touched = new Set<string>();
       for (const recorded of events) {
+        if (recorded.type === 'ContactErased') {
+          await eraseContact(client, String(recorded.data.contactId), recorded.metadata.occurredAt);
+          continue;
+        }
         if (!isEventsServiceEventType(recorded.type)) continue;
         const event = upcastEventsServiceEvent(recorded);
         await applyEvent(client, event, recorded);
@@ -73,6 +83,20 @@ export function createEventsReadModelProjection(schema = 'events'): ProjectionDe
       }
     },
   };
+}
+
+/**
+ * An erased contact's registrations keep their counts and statuses, and lose
+ * what may be personal: the form answers, the UTM and source URL, the
+ * platform's registrant data (its join URL names the person on Zoom).
+ */
+async function eraseContact(client: PoolClient, contactId: string, at: string): Promise<void> {
+  await client.query(
+    `UPDATE registrations SET form_data = '{}'::jsonb, utm_params = NULL, source_url = NULL,
+        platform_join_url = NULL, platform_metadata = NULL, updated_at = $2
+      WHERE contact_id = $1`,
+    [contactId, at],
+  );
 }
 
 function value(column: string, v: unknown): unknown {

@@ -114,7 +114,11 @@ export class ZoomPlatform implements EventPlatformAdapter {
         action: 'cancel',
         registrants: [
           registrant.platformRegistrantId
-            ? { id: registrant.platformRegistrantId, email: registrant.email }
+            ? // An erased contact's address is gone: the registrant id alone names them.
+              {
+                id: registrant.platformRegistrantId,
+                ...(registrant.email && { email: registrant.email }),
+              }
             : { email: registrant.email },
         ],
       },

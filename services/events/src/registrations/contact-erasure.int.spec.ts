@@ -1,0 +1,65 @@
+// ContactErased (appended here to the contact's stream, as the contacts
+// service does) blanks the personal fields of the contact's registrations
+// in the read model, a rebuild blanks them too (the projection reads the
+// event in order), and the service leaves its erasure receipt.
+import { randomUUID } from 'node:crypto';
+import { ERASURE_APPLIED, erasureStreamId } from '@engagement/personal-data';
+import { openEvent, startTestApp, type TestApp } from '../shared/test-app.testing';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+it("blanks an erased contact's registrations and leaves a receipt", async () => {
+  const eventId = await openEvent(t);
+  const registered = await t.request('POST', '/registrations', {
+    email: `erase.${Date.now()}@example.com`,
+    eventId,
+    formData: { company: 'Acme Corp', phone_note: 'call me at +1 415 555 0100' },
+    utmParams: { source: 'linkedin' },
+    sourceUrl: 'https://example.com/landing?who=ada',
+  });
+  const { id, contactId } = registered.body;
+  await t.runtime.streams.store.appendToStream(
+    `contact-${contactId}`,
+    [
+      {
+        id: randomUUID(),
+        type: 'ContactErased',
+        schemaVersion: 1,
+        data: { contactId, erasedAt: new Date().toISOString() },
+        metadata: {
+          correlationId: randomUUID(),
+          causationId: null,
+          traceparent: null,
+          actor: 'test',
+          occurredAt: new Date().toISOString(),
+        },
+      },
+    ],
+    { expectedRevision: 'any' },
+  );
+  const deadline = Date.now() + 15_000;
+  let receipts = await t.runtime.streams.store.readStream(erasureStreamId(contactId));
+  while (receipts.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    receipts = await t.runtime.streams.store.readStream(erasureStreamId(contactId));
+  }
+  expect(receipts.map((r) => [r.type, r.data.service])).toEqual([[ERASURE_APPLIED, 'events']]);
+  const read = await t.request('GET', `/registrations/${id}`);
+  expect(read.body).toMatchObject({
+    status: 'registered',
+    formData: {},
+    utmParams: null,
+    sourceUrl: null,
+  });
+  const [event] = await t.query<{ current_registrations: number }>(
+    `SELECT current_registrations FROM "${t.schema}".events WHERE id = $1`,
+    [eventId],
+  );
+  expect(event.current_registrations).toBe(1);
+});
