@@ -9,6 +9,7 @@ import {
 import type { Decider, DomainEvent } from './decider';
 import { RuleViolationError } from './domain-errors';
 import { handleCommand } from './command-handler';
+import { derivedId, idempotentRequest, nameBasedUuid } from './idempotency';
 import { given, testContext } from './given-when-then';
 
 // A counter: the smallest aggregate with a rule (a cap) and an idempotent command.
@@ -125,5 +126,69 @@ describe('handleCommand against PostgreSQL', () => {
     expect(appendsTried).toBe(3);
     const events = await store.readStream(stream);
     expect(events.map((e) => e.data.by)).toEqual([100, 100, 100]);
+  });
+
+  describe('with an Idempotency-Key', () => {
+    const keyed = (key: string) => ({
+      ...testContext,
+      idempotency: idempotentRequest(key, {
+        caller: 'apikey:k1',
+        method: 'POST',
+        path: '/counters',
+      }),
+    });
+    const increment = (stream: string, context: typeof testContext, by = 1) =>
+      handleCommand(store, stream, counter, { type: 'Increment', by }, context, options);
+
+    it('answers a retry of a request that went through with the first result, appending nothing', async () => {
+      const stream = `counter-${randomUUID()}`;
+      const key = randomUUID();
+      const first = await increment(stream, keyed(key));
+      await increment(stream, testContext, 10); // someone else's write in between
+      const retry = await increment(stream, keyed(key));
+      expect(retry).toEqual(first);
+      expect(retry.state).toEqual({ total: 1 });
+      expect((await store.readStream(stream)).map((e) => e.data.by)).toEqual([1, 10]);
+      // Another key, or none, is another request.
+      await increment(stream, keyed(randomUUID()));
+      await increment(stream, testContext);
+      expect(await store.readStream(stream)).toHaveLength(4);
+    });
+
+    it('appends once when the retry races the first attempt', async () => {
+      const stream = `counter-${randomUUID()}`;
+      const key = randomUUID();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => increment(stream, keyed(key))),
+      );
+      expect(await store.readStream(stream)).toHaveLength(1);
+      expect(new Set(results.map((r) => String(r.position))).size).toBe(1);
+    });
+
+    it('keeps two appends of one request to one stream apart, and a retry finds both', async () => {
+      const stream = `counter-${randomUUID()}`;
+      const key = randomUUID();
+      const twice = async () => {
+        const context = keyed(key);
+        const a = await increment(stream, context, 1);
+        const b = await increment(stream, context, 2);
+        return [a.position, b.position];
+      };
+      const first = await twice();
+      expect((await store.readStream(stream)).map((e) => e.data.by)).toEqual([1, 2]);
+      expect(await twice()).toEqual(first);
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('derives the ids a command makes up from the key, and only then', () => {
+      const key = randomUUID();
+      expect(derivedId(keyed(key), 'activity')).toBe(derivedId(keyed(key), 'activity'));
+      expect(derivedId(keyed(key), 'activity')).not.toBe(derivedId(keyed(key), 'contact'));
+      expect(derivedId(testContext, 'activity')).not.toBe(derivedId(testContext, 'activity'));
+      // RFC 9562 version 5 layout.
+      expect(nameBasedUuid('x')).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    });
   });
 });

@@ -4,6 +4,7 @@
 // initialState starts the fold. No I/O, no clock: time and actor arrive in
 // the context, so decide stays pure and tests read given/when/then.
 import type { JsonObject } from '@engagement/event-store';
+import type { IdempotentRequest } from './idempotency';
 
 /** An event as the domain sees it: a type and its JSON data. */
 export interface DomainEvent<Type extends string = string, Data extends JsonObject = JsonObject> {
@@ -19,6 +20,12 @@ export interface CommandContext {
   correlationId: string;
   causationId: string | null;
   traceparent: string | null;
+  /**
+   * Set when the client sent an Idempotency-Key: the request's event ids
+   * (and the ids it makes up) derive from it, so a retry never doubles it
+   * (idempotency.ts). Absent: random ids, each request its own command.
+   */
+  idempotency?: IdempotentRequest | null;
 }
 
 export interface Decider<Command, Event extends DomainEvent, State> {

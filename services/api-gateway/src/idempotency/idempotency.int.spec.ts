@@ -150,6 +150,51 @@ describe('Idempotency-Key', () => {
     expect((await post(key, body)).status).toBe(201);
   });
 
+  it('passes the key on to the service, so a retry after a 504 is recognised there', async () => {
+    // A gateway that waits 300 ms: the first answer comes too late (504),
+    // which is not recorded, so the retry goes to the service again, with
+    // the same key for the service to recognise.
+    const impatient = await startGateway({
+      upstreams: { contacts: upstream.url },
+      upstreamTimeoutMs: 300,
+    });
+    try {
+      const impatientWriter = await impatient.createKey(['write']);
+      const key = randomUUID();
+      const body = JSON.stringify({ email: `${key}@example.com` });
+      let calls = 0;
+      upstream.handler = async (request, res) => {
+        if (!request.body.includes(key)) return false;
+        calls += 1;
+        if (calls === 1) await new Promise((r) => setTimeout(r, 800));
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: key, calls }));
+        return true;
+      };
+      const post = (headers: Record<string, string>) =>
+        fetch(`${impatient.url}/api/contacts`, {
+          method: 'POST',
+          headers: {
+            ...bearer(impatientWriter.key),
+            'content-type': 'application/json',
+            ...headers,
+          },
+          body,
+        });
+      expect((await post({ 'idempotency-key': key })).status).toBe(504);
+      const retry = await post({ 'idempotency-key': key });
+      expect(retry.status).toBe(201);
+      const keysSent = reaching(key).map((r) => r.headers['idempotency-key']);
+      expect(keysSent).toEqual([key, key]);
+      // Without a key, none is made up.
+      upstream.handler = () => false;
+      expect((await post({})).status).toBe(201);
+      expect(reaching(key).at(-1)?.headers['idempotency-key']).toBeUndefined();
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('keeps keys apart per API key', async () => {
     const key = randomUUID();
     const otherWriter = await gateway.createKey(['write']);

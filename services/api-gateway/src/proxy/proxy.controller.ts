@@ -2,7 +2,9 @@
 // ApiKeyGuard (who is calling, may they) and RateLimitGuard (not too often).
 // In order: find the upstream in the routing table (404 if none), read the
 // body within its limit (413), then forward it, through the idempotency
-// record when the client sent an Idempotency-Key, and write back the answer.
+// record when the client sent an Idempotency-Key (which also goes to the
+// service: a retry the record cannot answer, after a 502/504, is recognised
+// there by its event ids), and write back the answer.
 import { All, Controller, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { problem, ProblemError } from '@engagement/http';
@@ -63,6 +65,7 @@ export class ProxyController {
     // Public paths (signed tracking links, provider callbacks) come without a key.
     const caller = requiredScope(request.method, path) === 'public' ? ANONYMOUS : callerOf(request);
     const queryStart = request.originalUrl.indexOf('?');
+    const key = idempotencyKeyOf(request.method, request.headers['idempotency-key']);
     const send = () =>
       this.proxy.forward({
         upstream: route.upstream,
@@ -75,9 +78,9 @@ export class ProxyController {
         scopes: caller.scopes,
         correlationId: request.correlationId,
         clientAddress: request.socket.remoteAddress,
+        idempotencyKey: key,
       });
 
-    const key = idempotencyKeyOf(request.method, request.headers['idempotency-key']);
     const answer = key
       ? await this.idempotency.execute(
           {

@@ -104,6 +104,12 @@ export interface ForwardRequest {
   scopes: readonly string[];
   correlationId: string;
   clientAddress: string | undefined;
+  /**
+   * The client's Idempotency-Key (POST, PUT, PATCH), passed on so that the
+   * service derives its event ids from it: a retry after a 502/504, which
+   * the gateway cannot answer from its record, is recognised there.
+   */
+  idempotencyKey?: string;
 }
 
 /** What is sent, the same to whichever instance it goes. */
@@ -150,6 +156,7 @@ export class ProxyService {
     headers['x-correlation-id'] = request.correlationId;
     headers.traceparent = traceparentFor(request.headers.traceparent);
     if (request.clientAddress) headers['x-forwarded-for'] = request.clientAddress;
+    if (request.idempotencyKey) headers['idempotency-key'] = request.idempotencyKey;
 
     const body =
       request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD'

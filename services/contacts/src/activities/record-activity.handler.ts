@@ -3,9 +3,8 @@
 // configured now say what it is worth, and the decider records the activity
 // with its points and moves the contact's score by them, in one append. The
 // score is therefore the sum of the points of the contact's activities.
-import { randomUUID } from 'node:crypto';
 import type { ActivitySource, ActivityType } from '@engagement/contracts';
-import type { CommandContext } from '@engagement/decider';
+import { derivedId, type CommandContext } from '@engagement/decider';
 import type { JsonObject } from '@engagement/event-store';
 import { activityPoints, canonicalTimestamp, type LeadScoringRules } from '../domain';
 import type { ContactResult, ContactStreams } from '../shared/contact-streams';
@@ -32,7 +31,8 @@ export class RecordActivityHandler {
     request: RecordActivityRequest,
     context: CommandContext,
   ): Promise<{ activityId: string; result: ContactResult }> {
-    const activityId = (request.activityId ?? randomUUID()).toLowerCase();
+    // Under an Idempotency-Key a retry names the same activity (and finds it recorded).
+    const activityId = (request.activityId ?? derivedId(context, 'activity')).toLowerCase();
     // Points decay from when the activity happened; an unreadable time is the decider's to refuse.
     const occurredAt =
       (request.occurredAt && canonicalTimestamp(request.occurredAt)) || context.now.toISOString();

@@ -11,7 +11,7 @@
 // creates that very contact: the stream's 'no_stream' append lets exactly one
 // create win, and a retry after a crash completes instead of being stuck.
 import { randomUUID } from 'node:crypto';
-import type { CommandContext } from '@engagement/decider';
+import { derivedId, type CommandContext } from '@engagement/decider';
 import { checkEmail, contactDecider, decideAll, initialContactState } from '../domain';
 import type { EmailReservations } from '../email-reservation/email-reservation';
 import type { ContactResult, ContactStreams } from '../shared/contact-streams';
@@ -55,7 +55,8 @@ export class CreateContactHandler {
     context: CommandContext,
   ): Promise<CreateContactOutcome> {
     const newId = request.newId ?? randomUUID;
-    const contactId = request.contactId ?? randomUUID();
+    // Under an Idempotency-Key a retry names the same contact (see below).
+    const contactId = request.contactId ?? derivedId(context, 'contact');
     const input: ContactInput = { ...request.input, email: checkEmail(request.input.email) };
     const tagRefs = tagReferences(request.tags);
 
@@ -74,7 +75,11 @@ export class CreateContactHandler {
     if (reservation.outcome === 'taken') {
       const { holderId, status } = reservation;
       if (status === 'elsewhere') throw emailTaken(holderId, true);
-      if (status === 'holds' && request.mode === 'create') throw emailTaken(holderId);
+      // The holder is this very request's contact when a retry (same
+      // Idempotency-Key) comes after a first attempt that went through: the
+      // contact's stream then answers with the first result.
+      if (status === 'holds' && request.mode === 'create' && holderId !== contactId)
+        throw emailTaken(holderId);
       // holds + upsert: update the holder; absent: complete the holder's create.
       target = holderId;
     }

@@ -5,12 +5,18 @@
 // here: request → command(s) → decider → append.
 import { schemaVersionOf, upcastContactEvent, type ContactEvent } from '@engagement/contracts';
 import {
+  nextEventIds,
+  recordAppended,
   toNewEvent,
   type CommandContext,
   type CommandResult,
   type Decider,
 } from '@engagement/decider';
-import { WrongExpectedRevisionError, type EventStore } from '@engagement/event-store';
+import {
+  DuplicateEventIdError,
+  WrongExpectedRevisionError,
+  type EventStore,
+} from '@engagement/event-store';
 import {
   batchDecider,
   contactDecider,
@@ -80,11 +86,16 @@ export class ContactStreams {
     }
     if (events.length === 0) return this.decide(contactId, decider, command, context);
     try {
+      // Under an Idempotency-Key, a retry whose first attempt created the
+      // stream meets it here: the store answers a repeat of the same ids
+      // with the first result; anything else falls back to decide().
+      const ids = nextEventIds(context, streamId, events.length);
       const appended = await this.store.appendToStream(
         streamId,
-        events.map((event) => toNewEvent(event, context, upcasting)),
+        events.map((event, i) => toNewEvent(event, context, upcasting, ids[i])),
         { expectedRevision: 'no_stream' },
       );
+      recordAppended(context, streamId, events.length);
       return {
         streamId,
         events,
@@ -93,7 +104,8 @@ export class ContactStreams {
         position: appended.position,
       };
     } catch (error) {
-      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      if (!(error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError))
+        throw error;
       return this.decide(contactId, decider, command, context);
     }
   }
