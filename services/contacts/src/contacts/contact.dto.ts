@@ -5,16 +5,20 @@
 // the decider's, which answers 422 with the field at fault.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  CONTACT_SOURCES,
   CONTACT_STATUSES,
   LIFECYCLE_STAGES,
+  TAG_APPLIERS,
   PROPERTY_SOURCES,
   PROPERTY_TYPES,
   SYNC_DIRECTIONS,
+  type ContactSource,
   type ContactStatus,
   type LifecycleStage,
   type PropertySource,
   type PropertyType,
   type SyncDirection,
+  type TagApplier,
 } from '@engagement/contracts';
 import {
   ArrayMaxSize,
@@ -129,6 +133,14 @@ export class CreateContactDto {
   @IsString({ each: true })
   @Matches(PROVIDER, { each: true, message: 'syncToCrms holds provider keys like hubspot' })
   syncToCrms?: string[];
+  @ApiPropertyOptional({
+    enum: CONTACT_SOURCES,
+    default: 'api',
+    description: 'Where the change comes from (crm_sync: a CRM connector applying a change made in the CRM)',
+  })
+  @IsOptionalNotNull()
+  @IsIn(CONTACT_SOURCES)
+  source?: ContactSource;
 }
 
 /** PATCH /contacts/:id: identity fields; only those present change, null clears. */
@@ -185,6 +197,10 @@ export class AddTagsDto {
   @IsString({ each: true })
   @MaxLength(MAX_TAG_INPUT, { each: true })
   tags!: string[];
+  @ApiPropertyOptional({ enum: TAG_APPLIERS, default: 'api', description: 'Who applies the tags (crm_sync: a CRM connector)' })
+  @IsOptionalNotNull()
+  @IsIn(TAG_APPLIERS)
+  appliedBy?: TagApplier;
 }
 
 /** PUT /contacts/:id/properties/:name */

@@ -13,11 +13,19 @@ import {
   Patch,
   Post,
   Put,
+  Query,
   Req,
   Res,
 } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { ConsentChannel } from '@engagement/contracts';
+import {
+  isOneOf,
+  PROPERTY_SOURCES,
+  TAG_APPLIERS,
+  type ConsentChannel,
+  type PropertySource,
+  type TagApplier,
+} from '@engagement/contracts';
 import type { Request, Response } from 'express';
 import { commandContext } from '../shared/command-context';
 import { commandResponse, CommandResponse } from '../shared/command-response';
@@ -49,7 +57,7 @@ function contactInput(body: CreateContactDto): ContactInput {
     lifecycleStage: body.lifecycleStage,
     properties: body.properties,
     syncToCrms: body.syncToCrms,
-    source: 'api',
+    source: body.source ?? 'api',
   };
 }
 
@@ -123,7 +131,7 @@ export class ContactsController {
     @Body() body: AddTagsDto,
     @Req() request: Request,
   ): Promise<CommandResponse> {
-    const result = await this.updateContact.addTags(id, body.tags, 'api', commandContext(request));
+    const result = await this.updateContact.addTags(id, body.tags, body.appliedBy ?? 'api', commandContext(request));
     return commandResponse(id, result.position, result.revision);
   }
 
@@ -134,10 +142,13 @@ export class ContactsController {
     @Param('id', IdPipe) id: string,
     @Param('slug') slug: string,
     @Req() request: Request,
+    @Query('removedBy') removedBy?: string,
   ): Promise<CommandResponse> {
     const reference = tagReference(slug, 'slug');
     const context = commandContext(request);
-    const result = await this.updateContact.removeTag(id, reference.slug, 'api', context);
+    // ?removedBy=crm_sync: a CRM connector applying a change made in the CRM (anything else counts as api).
+    const by: TagApplier = isOneOf(TAG_APPLIERS, removedBy) ? removedBy : 'api';
+    const result = await this.updateContact.removeTag(id, reference.slug, by, context);
     return commandResponse(id, result.position, result.revision);
   }
 
@@ -167,12 +178,14 @@ export class ContactsController {
     @Param('id', IdPipe) id: string,
     @Param('name') name: string,
     @Req() request: Request,
+    @Query('source') source?: string,
   ): Promise<CommandResponse> {
     const command = {
       type: 'RemoveContactProperty',
       contactId: id,
       name,
-      source: 'api',
+      // ?source=crm_sync: a CRM connector applying a change made in the CRM.
+      source: (isOneOf(PROPERTY_SOURCES, source) ? source : 'api') as PropertySource,
       activityId: randomUUID(),
     } as const;
     const result = await this.updateContact.run(id, command, commandContext(request));
