@@ -321,13 +321,36 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function listenable(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : null));
     });
   });
+}
+
+let nextPortInRange: number | null = null;
+
+/**
+ * A port nobody listens on: any (the system's choice), or, where
+ * E2E_PORT_RANGE=5100-5199 says so, the next free one in that range (for
+ * machines where each person keeps to a block of ports).
+ */
+export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.E2E_PORT_RANGE ?? '');
+  if (!range) {
+    const port = await listenable(0);
+    if (port === null) throw new Error('no free port');
+    return port;
+  }
+  const [low, high] = [Number(range[1]), Number(range[2])];
+  for (let tried = 0; tried <= high - low; tried++) {
+    if (nextPortInRange === null || nextPortInRange > high) nextPortInRange = low;
+    const port = await listenable(nextPortInRange++);
+    if (port !== null) return port;
+  }
+  throw new Error(`no free port in E2E_PORT_RANGE ${process.env.E2E_PORT_RANGE}`);
 }

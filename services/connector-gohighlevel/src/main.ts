@@ -6,10 +6,11 @@ import 'reflect-metadata';
 import { GOHIGHLEVEL, loadConnectorConfig, startConnector } from '@engagement/connector-kit';
 import { runServiceMain } from '@engagement/service-runtime';
 import { gohighlevelAdapter } from './gohighlevel/gohighlevel.adapter';
+import { gohighlevelInbound } from './webhooks/gohighlevel.inbound';
 
 runServiceMain('connector-gohighlevel', async (log) => {
   const config = loadConnectorConfig(GOHIGHLEVEL);
-  const connector = await startConnector({ config, adapter: gohighlevelAdapter(config.apiBaseUrl), log });
+  const connector = await startConnector({ config, adapter: gohighlevelAdapter(config.apiBaseUrl), inbound: gohighlevelInbound(config.apiBaseUrl), log });
   return {
     app: connector.app,
     runtime: connector,

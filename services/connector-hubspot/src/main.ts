@@ -6,10 +6,11 @@ import 'reflect-metadata';
 import { HUBSPOT, loadConnectorConfig, startConnector } from '@engagement/connector-kit';
 import { runServiceMain } from '@engagement/service-runtime';
 import { hubspotAdapter } from './hubspot/hubspot.adapter';
+import { hubspotInbound } from './webhooks/hubspot.inbound';
 
 runServiceMain('connector-hubspot', async (log) => {
   const config = loadConnectorConfig(HUBSPOT);
-  const connector = await startConnector({ config, adapter: hubspotAdapter(config.apiBaseUrl), log });
+  const connector = await startConnector({ config, adapter: hubspotAdapter(config.apiBaseUrl), inbound: hubspotInbound(config.apiBaseUrl), log });
   return {
     app: connector.app,
     runtime: connector,

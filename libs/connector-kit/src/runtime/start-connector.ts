@@ -30,6 +30,9 @@ import { RateLimiter, TokenBucket } from '../rate-limit/token-bucket';
 import { connectorProjection } from '../sync-log/connector-projection';
 import { ContactsFeed } from '../sync/contacts-feed';
 import type { CrmAdapter } from '../sync/crm-adapter';
+import type { InboundAdapter } from '../inbound/inbound-adapter';
+import { inboundTablesSql } from '../inbound/inbound-ddl';
+import { setUpInbound, type InboundParts } from '../inbound/start-inbound';
 import { CrmCaller } from '../sync/crm-caller';
 import { CrmPusher } from '../sync/crm-pusher';
 import type { PersonalDataReader } from '../sync/personal-data-reader';
@@ -39,6 +42,8 @@ import { consumerLag } from './consumer-lag';
 export interface ConnectorOptions {
   config: ConnectorConfig;
   adapter: CrmAdapter;
+  /** Changes from the CRM (webhooks, resync); without it the connector only pushes. */
+  inbound?: InboundAdapter;
   log: Log;
   reader?: PersonalDataReader;
   env?: NodeJS.ProcessEnv;
@@ -55,6 +60,7 @@ export interface RunningConnector {
   caller: CrmCaller;
   projection: RunningProjection;
   commands: IntegrationCommands;
+  inbound: InboundParts | null;
   stop(): Promise<void>;
 }
 
@@ -83,7 +89,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   // envelope under the new key, after which the old key can be retired.
   if (await commands.rewrap(systemContext(config.name))) log.info('integration credentials re-wrapped under the current master key');
 
-  await applySqlMigrations(pool, config.schema, [{ version: 1, sql: workingTablesSql(config.schema).join(';\n') }]);
+  await applySqlMigrations(pool, config.schema, [
+    { version: 1, sql: workingTablesSql(config.schema).join(';\n') },
+    { version: 2, sql: inboundTablesSql(config.schema).join(';\n') },
+  ]);
   await ensureProcessedEventsTable(pool, config.schema);
   const projection = await runtime.startProjection(connectorProjection(facts.key, config.schema));
 
@@ -99,6 +108,13 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     onRetry: (info) => log.warn('CRM call retried', info),
   });
 
+  const inbound = options.inbound
+    ? setUpInbound({
+        pool, config, store, cipher, commands, crm: adapter, inbound: options.inbound,
+        call: (work) => caller.call(work), log, env: options.env ?? process.env,
+      })
+    : null;
+
   // Dead letters go to `crm.<provider>.dlq` with the reason (besides the failed sync event).
   const dlqTopic = `${config.topic}.dlq`;
   const dlqBus = new KafkajsBus({ brokers: config.kafkaBrokers, clientId: `${config.serviceName}-dlq` });
@@ -113,6 +129,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     adapter,
     caller,
     log,
+    fieldState: inbound?.fieldState,
     ...options.pusher,
     async deadLetter(letter) {
       dlqReady ??= dlqBus.ensureTopics([{ topic: dlqTopic, partitions: 1 }]);
@@ -149,7 +166,9 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     handleBatch: (events) => feed.handleBatch(events),
   });
   pusher.start();
+  await inbound?.start();
   runtime.onStop(async () => {
+    await inbound?.stop();
     await pusher.stop();
     await dlq.close();
     await dlqBus.close();
@@ -169,9 +188,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   });
   class ConnectorModule {}
   const app = await createServiceApp({
-    module: serviceModule(ConnectorModule, { controllers: [Integrations], providers: [], readiness: runtime.readinessChecks() }),
+    module: serviceModule(ConnectorModule, { controllers: [Integrations, ...(inbound?.controllers ?? [])], providers: [], readiness: runtime.readinessChecks() }),
     log,
     auth: { audience: config.name, key: config.serviceTokenKey },
+    configure: (app) => inbound?.configure(app),
     openApi: {
       title: config.serviceName,
       description: `Pushes contacts, tags and activities to ${facts.displayName}; /integrations/${facts.key} manages the integration.`,
@@ -186,6 +206,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     caller,
     projection,
     commands,
+    inbound,
     async stop() {
       await app.close();
       await runtime.stop();

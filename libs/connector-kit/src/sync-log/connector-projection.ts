@@ -11,6 +11,8 @@ import type { ProjectionDefinition } from '@engagement/projections';
 import type { PoolClient } from 'pg';
 import type { IntegrationEvent } from '../integrations/integration.events';
 import { ENSURE_UUID_OSSP_SQL, UUID_OSSP_SCHEMA_SQL, seedTablesSql } from '../migrations/connector-ddl';
+import { applyInboundLog, INBOUND_LOG_EVENT_TYPES } from '../inbound/inbound-log';
+import { inboundStreamPrefix } from '../inbound/inbound.events';
 
 export function connectorProjection(provider: string, schema: string): ProjectionDefinition {
   return {
@@ -21,7 +23,7 @@ export function connectorProjection(provider: string, schema: string): Projectio
       { name: 'crm_sync_logs', primaryKey: ['id'] },
     ],
     source: 'event-store',
-    filter: { streamPrefixes: [`integration-${provider}`, `crm-${provider}-`] },
+    filter: { streamPrefixes: [`integration-${provider}`, `crm-${provider}-`, inboundStreamPrefix(provider)] },
     async migrate(client, target) {
       await client.query(ENSURE_UUID_OSSP_SQL);
       const { rows } = await client.query<{ schema: string }>(UUID_OSSP_SCHEMA_SQL);
@@ -37,6 +39,7 @@ const SYNC_TYPES = new Set(['CrmContactSynced', 'CrmActivitySynced', 'CrmTagsSyn
 
 async function applyOne(event: RecordedEvent, client: PoolClient): Promise<void> {
   const at = event.metadata.occurredAt;
+  if (INBOUND_LOG_EVENT_TYPES.has(event.type)) return applyInboundLog(event, client);
   if (SYNC_TYPES.has(event.type)) return applySync(event.id, { type: event.type, data: event.data } as CrmSyncEvent, client);
   const e = { type: event.type, data: event.data } as IntegrationEvent;
   switch (e.type) {

@@ -37,6 +37,16 @@ export interface CrmPusherOptions {
   deadLetter(letter: { entityType: string; entityId: string; reason: string }): Promise<void>;
   /** Records that the contact was deleted in the CRM after its erasure here (an erasure receipt). */
   erasureApplied?(contactId: string, detail: string): Promise<void>;
+  /**
+   * What the CRM already has per field (inbound/crm-field-state.ts): a contact
+   * it has exactly as we would send it is not pushed (a change that came from
+   * that CRM goes no further), and what a push sent is remembered (its echo is
+   * recognised).
+   */
+  fieldState?: {
+    alreadyInCrm(items: ContactPush[]): Promise<Set<string>>;
+    pushed(contactId: string, fields: Record<string, string>, at: string): Promise<void>;
+  };
   /** Rows per round; default 500. */
   roundSize?: number;
   /** Batches in flight at once; default 4. */
@@ -166,7 +176,7 @@ export class CrmPusher {
 
   private async pushContacts(integration: IntegrationRow): Promise<number> {
     const syncAll = integration.config?.sync_all_contacts === true;
-    const { rows } = await this.options.pool.query<ContactRow>(
+    let { rows } = await this.options.pool.query<ContactRow>(
       `SELECT contact_id, email, first_name, last_name, phone, lifecycle_stage, lead_score, properties, tag_ids,
               pushed_tag_ids, external_id, pushed_email, version
          FROM ${this.s}.sync_contacts
@@ -178,12 +188,22 @@ export class CrmPusher {
     );
     if (rows.length === 0) return 0;
     const tags = await this.tags(rows.flatMap((r) => [...r.tag_ids, ...r.pushed_tag_ids]));
-    const items = rows.map((row) => this.toPush(row, integration, tags));
+    const all = rows.map((row) => this.toPush(row, integration, tags));
+    const inCrm = (await this.options.fieldState?.alreadyInCrm(all)) ?? new Set<string>();
+    for (const row of rows.filter((r) => inCrm.has(r.contact_id))) {
+      await this.options.pool.query(
+        `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint) WHERE contact_id = $1`,
+        [row.contact_id, row.version],
+      );
+    }
+    rows = rows.filter((r) => !inCrm.has(r.contact_id));
+    const items = all.filter((i) => !inCrm.has(i.contactId));
+    if (rows.length === 0) return inCrm.size;
     const size = this.options.adapter.facts.maxBatchSize;
     const chunks: Array<{ rows: ContactRow[]; items: ContactPush[] }> = [];
     for (let i = 0; i < rows.length; i += size) chunks.push({ rows: rows.slice(i, i + size), items: items.slice(i, i + size) });
     await inBatches(chunks, this.options.concurrency ?? 4, (chunk) => this.pushChunk(integration, chunk.rows, chunk.items));
-    return rows.length;
+    return rows.length + inCrm.size;
   }
 
   private async tags(ids: string[]): Promise<Map<string, CrmTag>> {
@@ -318,6 +338,7 @@ export class CrmPusher {
       });
     }
     await this.append(row.contact_id, `contact:${row.version}`, events);
+    if (result.ok) await this.options.fieldState?.pushed(row.contact_id, item.fields, syncedAt);
     if (result.ok) {
       await this.options.pool.query(
         `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint), external_id = $3,

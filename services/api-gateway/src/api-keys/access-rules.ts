@@ -11,11 +11,13 @@ const PUBLIC_ROOTS = new Set(['health', 'ready', 'openapi.json', 'docs']);
  * Paths under /api that answer without a key because the owning service
  * authenticates them otherwise: messaging's tracking links (open pixel,
  * click redirect, RFC 8058 unsubscribe: signed tokens in the path) and
- * provider callbacks (X-Twilio-Signature).
+ * provider callbacks (X-Twilio-Signature, the CRMs' webhook signatures).
  */
 const PUBLIC_PATHS: string[][] = [
   ['api', 'track', '**'],
   ['api', 'webhooks', 'twilio', '**'],
+  ['api', 'webhooks', 'hubspot', '**'],
+  ['api', 'webhooks', 'gohighlevel', '**'],
 ];
 
 /**

@@ -48,6 +48,8 @@ describe('public paths', () => {
     expect(scope('GET', '/api/track/open/abc.def')).toBe('public');
     expect(scope('POST', '/api/track/unsubscribe/abc.def')).toBe('public');
     expect(scope('POST', '/api/webhooks/twilio/status')).toBe('public');
+    expect(scope('POST', '/api/webhooks/hubspot')).toBe('public');
+    expect(scope('POST', '/api/webhooks/gohighlevel')).toBe('public');
     expect(scope('POST', '/api/webhooks/other')).toBe('write');
     expect(scope('GET', '/api/tracking')).toBe('read');
     expect(scope('POST', '/api/messages')).toBe('write');

@@ -51,6 +51,14 @@ const FORWARDED_REQUEST_HEADERS = [
   'tracestate',
 ];
 
+/** The CRMs' webhook signature headers: the connectors verify them (the gateway cannot: no secrets here). */
+const PROVIDER_SIGNATURE_HEADERS = [
+  'x-hubspot-signature-v3',
+  'x-hubspot-request-timestamp',
+  'x-ghl-signature',
+  'x-wh-signature',
+];
+
 /**
  * Upstream headers not passed back: hop-by-hop headers (RFC 9110 7.6.1),
  * lengths and encodings (Node writes its own length; a compressed body is
@@ -142,7 +150,7 @@ export class ProxyService {
       throw new Error(`no URL configured for upstream "${request.upstream}"`);
 
     const headers: OutgoingHttpHeaders = {};
-    for (const name of FORWARDED_REQUEST_HEADERS) {
+    for (const name of [...FORWARDED_REQUEST_HEADERS, ...PROVIDER_SIGNATURE_HEADERS]) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }

@@ -59,7 +59,7 @@ export class GhlClient {
     return this.request<{ succeded?: boolean; succeeded?: boolean }>(token, 'DELETE', `/contacts/${encodeURIComponent(id)}`);
   }
 
-  private async request<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+  protected async request<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
       method,
       headers: {
