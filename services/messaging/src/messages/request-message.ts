@@ -58,6 +58,8 @@ const PROVIDER: Record<MessageChannel, string> = {
 };
 
 export class MessageRequester {
+  private readonly usedVersions = new Set<string>();
+
   constructor(
     private readonly streams: MessagingStreams,
     private readonly templates: TemplatesHandler,
@@ -156,7 +158,12 @@ export class MessageRequester {
       bodyText: rendered.text,
       provider: PROVIDER[channel],
     };
-    await this.templates.markUsed(template.templateId, template.version, context);
+    // Once per version and process is enough: the template's stream records a use once anyway.
+    const used = `${template.templateId}:${template.version}`;
+    if (!this.usedVersions.has(used)) {
+      await this.templates.markUsed(template.templateId, template.version, context);
+      this.usedVersions.add(used);
+    }
     const result = await this.streams.run(
       messageStream(messageId),
       messageDecider,
