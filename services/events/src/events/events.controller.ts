@@ -2,10 +2,14 @@
 // (POST /events/:id/<action>), read one, list them (status, type, platform,
 // date range; cursor pages), and list an event's registrations. Commands
 // answer { id, position, revision, status }; GETs accept ?waitForPosition=.
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NotFoundError, RuleViolationError, type CommandContext } from '@engagement/decider';
+import {
+  derivedId,
+  NotFoundError,
+  RuleViolationError,
+  type CommandContext,
+} from '@engagement/decider';
 import type { EventDetails } from '@engagement/contracts';
 import type { JsonObject } from '@engagement/event-store';
 import {
@@ -69,10 +73,12 @@ export class EventsController {
   @ApiOperation({ summary: 'Create an event (status draft)' })
   @ApiResponse({ status: 201, description: '{ id, position, revision, status }' })
   async create(@Body() body: CreateEventDto, @Req() request: Request) {
-    const eventId = randomUUID();
+    const context = commandContext(request);
+    // Under an Idempotency-Key a retry names the same event, and gets the first result.
+    const eventId = derivedId(context, 'event');
     const result = await this.events.execute(
       { type: 'CreateEvent', eventId, details: details(body) },
-      commandContext(request),
+      context,
     );
     return answer(eventId, result);
   }

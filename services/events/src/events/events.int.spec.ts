@@ -163,6 +163,21 @@ it('answers 404 for an unknown or malformed event id', async () => {
   expect(transition.status).toBe(404);
 });
 
+it('creates one event for one Idempotency-Key: a retry answers with the first result', async () => {
+  const body = newEvent({ landingPageSlug: `retried-${Date.now()}` });
+  const before = await eventCount();
+  const key = { 'idempotency-key': `create-${Date.now()}` };
+  const first = await t.request('POST', '/events', body, key);
+  const retry = await t.request('POST', '/events', body, key);
+  expect(first.status).toBe(201);
+  expect(retry.status).toBe(201);
+  expect(retry.body).toEqual(first.body);
+  // The event and its slug reservation, once.
+  expect(await eventCount()).toBe(before + 2);
+  const other = await t.request('POST', '/events', newEvent());
+  expect(other.body.id).not.toBe(first.body.id);
+});
+
 it('refuses a landing page slug another event holds', async () => {
   const slug = `slug-${Date.now()}`;
   expect((await t.request('POST', '/events', newEvent({ landingPageSlug: slug }))).status).toBe(

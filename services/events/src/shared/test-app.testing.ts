@@ -110,7 +110,12 @@ export interface TestApp {
   schema: string;
   eventStoreSchema: string;
   contacts: FakeContacts;
-  request(method: string, path: string, body?: unknown): Promise<TestResponse>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<TestResponse>;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Waits until the read model has applied everything appended so far. */
   settle(): Promise<void>;
@@ -167,13 +172,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     schema: config.schema,
     eventStoreSchema: config.eventStoreSchema,
     contacts,
-    async request(method, path, body) {
+    async request(method, path, body, headers = {}) {
       const response = await fetch(url + path, {
         method,
         body: body === undefined ? undefined : JSON.stringify(body),
         headers: {
           authorization: tokenFor(serviceTokenKey),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
       });
       const contentType = response.headers.get('content-type') ?? '';
