@@ -34,11 +34,19 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startEmulator(name: string, env: Record<string, string>, port: number): Promise<string> {
+async function startEmulator(
+  name: string,
+  env: Record<string, string>,
+  port: number,
+): Promise<string> {
   const child = spawn(
     join(root, 'node_modules', '.bin', 'node'),
     ['-r', '@swc-node/register', join(root, 'emulators', name, 'src', 'main.ts')],
-    { cwd: root, env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env }, stdio: 'ignore' },
+    {
+      cwd: root,
+      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
+      stdio: 'ignore',
+    },
   );
   emulators.push(child);
   const url = `http://127.0.0.1:${port}`;
@@ -46,12 +54,17 @@ async function startEmulator(name: string, env: Record<string, string>, port: nu
   return url;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => null);
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-4000) ?? ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-4000) ?? ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -66,17 +79,31 @@ async function api(method: string, path: string, body?: unknown) {
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
-const admin = async <T>(url: string, path: string): Promise<T> => (await (await fetch(`${url}/__emulator${path}`)).json()) as T;
+const admin = async <T>(url: string, path: string): Promise<T> =>
+  (await (await fetch(`${url}/__emulator${path}`)).json()) as T;
 
 beforeAll(async () => {
   const [hubspotPort, ghlPort] = [await freePort(), await freePort()];
-  hubspotUrl = await startEmulator('hubspot', { HUBSPOT_EMULATOR_PORT: String(hubspotPort), HUBSPOT_EMULATOR_PRIVATE_APP_TOKEN: HUBSPOT_TOKEN }, hubspotPort);
+  hubspotUrl = await startEmulator(
+    'hubspot',
+    {
+      HUBSPOT_EMULATOR_PORT: String(hubspotPort),
+      HUBSPOT_EMULATOR_PRIVATE_APP_TOKEN: HUBSPOT_TOKEN,
+    },
+    hubspotPort,
+  );
   ghlUrl = await startEmulator(
     'gohighlevel',
-    { GHL_EMULATOR_PORT: String(ghlPort), GHL_EMULATOR_PRIVATE_INTEGRATION_TOKEN: GHL_TOKEN, GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`) },
+    {
+      GHL_EMULATOR_PORT: String(ghlPort),
+      GHL_EMULATOR_PRIVATE_INTEGRATION_TOKEN: GHL_TOKEN,
+      GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`),
+    },
     ghlPort,
   );
-  platform = await startPlatformUnderTest({ connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl } });
+  platform = await startPlatformUnderTest({
+    connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl },
+  });
   const hubspot = await api('POST', '/api/integrations/hubspot', {
     provider: 'hubspot',
     displayName: 'HubSpot',
@@ -117,12 +144,22 @@ describe('CRM sync through the running platform', () => {
     contactId = created.body.id;
 
     const inHubspot = await waitFor('the contact in HubSpot', async () => {
-      const { results } = await admin<{ results: Array<{ id: string; properties: Record<string, string> }> }>(hubspotUrl, '/contacts');
-      return results.find((c) => c.properties.email === 'user@example.com' && c.properties.company === 'Ceremonia');
+      const { results } = await admin<{
+        results: Array<{ id: string; properties: Record<string, string> }>;
+      }>(hubspotUrl, '/contacts');
+      return results.find(
+        (c) => c.properties.email === 'user@example.com' && c.properties.company === 'Ceremonia',
+      );
     });
-    expect(inHubspot.properties).toMatchObject({ firstname: 'Austin', lastname: 'Mao', jobtitle: 'Founder' });
+    expect(inHubspot.properties).toMatchObject({
+      firstname: 'Austin',
+      lastname: 'Mao',
+      jobtitle: 'Founder',
+    });
     const inGhl = await waitFor('the contact in GoHighLevel', async () => {
-      const { contacts } = await admin<{ contacts: Array<{ id: string; email: string; tags: string[]; companyName?: string }> }>(ghlUrl, '/contacts');
+      const { contacts } = await admin<{
+        contacts: Array<{ id: string; email: string; tags: string[]; companyName?: string }>;
+      }>(ghlUrl, '/contacts');
       return contacts.find((c) => c.email === 'user@example.com' && c.tags.length === 2);
     });
     expect(inGhl).toMatchObject({ companyName: 'Ceremonia' });
@@ -132,7 +169,10 @@ describe('CRM sync through the running platform', () => {
       const list = contact.body.externalMappings as Array<{ provider: string; id: string }>;
       return list.length === 2 ? list : null;
     });
-    expect(Object.fromEntries(mappings.map((m) => [m.provider, m.id]))).toEqual({ hubspot: inHubspot.id, gohighlevel: inGhl.id });
+    expect(Object.fromEntries(mappings.map((m) => [m.provider, m.id]))).toEqual({
+      hubspot: inHubspot.id,
+      gohighlevel: inGhl.id,
+    });
 
     const crm = platform.connectors!;
     for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
@@ -148,20 +188,31 @@ describe('CRM sync through the running platform', () => {
     const recorded = await api('POST', '/api/activities', {
       contactId,
       activityType: 'page_viewed',
-      activityData: { url: '/landing/webinar', title: 'How to Build AI Funnels', durationSeconds: 45 },
+      activityData: {
+        url: '/landing/webinar',
+        title: 'How to Build AI Funnels',
+        durationSeconds: 45,
+      },
       syncToCrms: ['hubspot'],
     });
     expect(recorded.status).toBe(201);
     const note = await waitFor('the note in HubSpot', async () => {
-      const { results } = await admin<{ results: Array<{ id: string; properties: Record<string, string> }> }>(hubspotUrl, '/notes');
+      const { results } = await admin<{
+        results: Array<{ id: string; properties: Record<string, string> }>;
+      }>(hubspotUrl, '/notes');
       return results.find((n) => n.properties.hs_note_body?.includes('How to Build AI Funnels'));
     });
     const activity = await waitFor('synced_to_crms', async () => {
       const list = await api('GET', `/api/contacts/${contactId}/activities`);
-      const items = (list.body.items ?? list.body.data ?? list.body) as Array<{ activityType: string; syncedToCrms: Array<{ provider: string; activityId: string }> }>;
+      const items = (list.body.items ?? list.body.data ?? list.body) as Array<{
+        activityType: string;
+        syncedToCrms: Array<{ provider: string; activityId: string }>;
+      }>;
       return items.find((a) => a.activityType === 'page_viewed' && a.syncedToCrms.length > 0);
     });
-    expect(activity.syncedToCrms).toEqual([expect.objectContaining({ provider: 'hubspot', activityId: note.id })]);
+    expect(activity.syncedToCrms).toEqual([
+      expect.objectContaining({ provider: 'hubspot', activityId: note.id }),
+    ]);
   });
 
   it('shows the integrations without secrets, and leaves no planted credential in a dump, on the topics or in the logs', async () => {
@@ -171,14 +222,28 @@ describe('CRM sync through the running platform', () => {
       expect(JSON.stringify(view.body)).not.toMatch(/PLANTED/);
     }
     const crm = platform.connectors!;
-    const schemas = [platform.contactsSchema, platform.eventStoreSchema, platform.gatewaySchema, crm.hubspotSchema, crm.gohighlevelSchema];
-    const dump = spawnSync('pg_dump', ['--data-only', ...schemas.flatMap((s) => ['-n', s]), platform.databaseUrl], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    const schemas = [
+      platform.contactsSchema,
+      platform.eventStoreSchema,
+      platform.gatewaySchema,
+      crm.hubspotSchema,
+      crm.gohighlevelSchema,
+    ];
+    const dump = spawnSync(
+      'pg_dump',
+      ['--data-only', ...schemas.flatMap((s) => ['-n', s]), platform.databaseUrl],
+      { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
+    );
     expect(dump.status).toBe(0);
     expect(dump.stdout).toContain('IntegrationConnected');
     expect(dump.stdout).not.toContain(HUBSPOT_TOKEN);
     expect(dump.stdout).not.toContain(GHL_TOKEN);
 
-    const bus = new KafkajsBus({ brokers: platform.kafkaBrokers, clientId: 'e2e-dump', logger: silentLogger });
+    const bus = new KafkajsBus({
+      brokers: platform.kafkaBrokers,
+      clientId: 'e2e-dump',
+      logger: silentLogger,
+    });
     const seen: string[] = [];
     const topics = [platform.contactsTopic, crm.hubspotTopic, crm.gohighlevelTopic];
     const consumer = await bus.consume({
@@ -189,7 +254,11 @@ describe('CRM sync through the running platform', () => {
         for (const m of batch.messages) seen.push(m.value.toString('utf8'));
       },
     });
-    await waitFor('the crm topics read', async () => seen.some((v) => v.includes('CrmContactSynced')), 30_000);
+    await waitFor(
+      'the crm topics read',
+      async () => seen.some((v) => v.includes('CrmContactSynced')),
+      30_000,
+    );
     await consumer.stop();
     await bus.close();
     expect(seen.join('\n')).not.toMatch(/PLANTED/);

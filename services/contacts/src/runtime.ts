@@ -121,7 +121,7 @@ export async function startContactsRuntime(
 
   base.startRelay(CONTACTS_RELAYED_STREAMS);
   if (config.eventsTopic)
-    base.startConsumer(eventActivitiesConsumer(config.eventsTopic, recordActivity));
+    base.startConsumer(eventActivitiesConsumer(config.eventsTopic, recordActivity, config.schema));
   if (config.messagingTopic)
     base.startConsumer(
       messageActivitiesConsumer(

@@ -83,7 +83,7 @@ export async function startEventsRuntime(
   }
   base.startRelay(EVENTS_RELAYED_STREAMS);
   if (config.messagingTopic)
-    base.startConsumer(remindersSentConsumer(config.messagingTopic, streams));
+    base.startConsumer(remindersSentConsumer(config.messagingTopic, streams, config.schema));
 
   return {
     config,

@@ -22,9 +22,11 @@ import type { RecordActivityHandler } from './record-activity.handler';
 export function eventActivitiesConsumer(
   topic: string,
   recordActivity: RecordActivityHandler,
+  /** The service's schema: one consumer group per deployment (tests and platforms share a broker). */
+  schema = 'contacts',
 ): ServiceConsumerOptions {
   return {
-    groupId: 'contacts-activities-from-events',
+    groupId: `${schema.replace(/_/g, '-')}-from-${topic}`,
     topics: [topic],
     async handle(recorded: RecordedEvent) {
       const activity = activityOf(recorded);

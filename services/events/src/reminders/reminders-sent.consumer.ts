@@ -13,9 +13,11 @@ import type { EventsStreams } from '../shared/events-streams';
 export function remindersSentConsumer(
   topic: string,
   streams: EventsStreams,
+  /** The service's schema: one consumer group per deployment (tests and platforms share a broker). */
+  schema = 'events',
 ): ServiceConsumerOptions {
   return {
-    groupId: 'events-reminders-from-messaging',
+    groupId: `${schema.replace(/_/g, '-')}-from-${topic}`,
     topics: [topic],
     async handle(recorded: RecordedEvent) {
       if (recorded.type !== 'ReminderSent' || !isMessagingEventType(recorded.type)) return;
