@@ -142,6 +142,8 @@ export async function startPlatformUnderTest(
     EVENTS_TOPIC: eventsTopic,
     EVENTS_TOPIC_PARTITIONS: '3',
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
+    // No messaging process here: no reminders to read (and no group on the platform's topic).
+    EVENTS_MESSAGING_TOPIC: 'off',
   });
   const connectorProcesses: ChildProcess[] = [];
   if (crm && options.connectors) {
