@@ -69,7 +69,7 @@ function start(name: string, entry: string, env: NodeJS.ProcessEnv): void {
 }
 
 async function healthy(url: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     try {
       if ((await fetch(`${url}/health`)).ok) return;

@@ -111,7 +111,7 @@ beforeAll(async () => {
     authType: 'api_key',
     credentials: { private_app_token: HUBSPOT_TOKEN },
   });
-  expect(hubspot.status).toBe(201);
+  if (hubspot.status !== 201) throw new Error(`connect hubspot: ${hubspot.status} ${JSON.stringify(hubspot.body)}\n${platform.logs().slice(-6000)}`);
   const ghl = await api('POST', '/api/integrations/gohighlevel', {
     provider: 'gohighlevel',
     displayName: 'GoHighLevel',
@@ -120,7 +120,7 @@ beforeAll(async () => {
     credentials: { private_integration_token: GHL_TOKEN },
     config: { location_id: LOCATION },
   });
-  expect(ghl.status).toBe(201);
+  if (ghl.status !== 201) throw new Error(`connect gohighlevel: ${ghl.status} ${JSON.stringify(ghl.body)}\n${platform.logs().slice(-6000)}`);
 }, 240_000);
 
 afterAll(async () => {
@@ -140,7 +140,10 @@ describe('CRM sync through the running platform', () => {
       tags: ['webinar-attendee', 'hot-lead'],
       syncToCrms: ['hubspot', 'gohighlevel'],
     });
-    expect(created.status).toBe(201);
+    if (created.status !== 201) {
+      const errors = platform.logs().split('\n').filter((line) => /"level":"error"|"level":50/.test(line));
+      throw new Error(`POST /api/contacts: ${created.status} ${JSON.stringify(created.body)}\n${errors.join('\n').slice(-5000)}`);
+    }
     contactId = created.body.id;
 
     const inHubspot = await waitFor('the contact in HubSpot', async () => {
@@ -213,6 +216,47 @@ describe('CRM sync through the running platform', () => {
     expect(activity.syncedToCrms).toEqual([
       expect.objectContaining({ provider: 'hubspot', activityId: note.id }),
     ]);
+  });
+
+  it('erases the contact: deleted in both CRMs, gone from the connectors\' tables, receipts for each CRM', async () => {
+    const erased = await api('POST', `/api/contacts/${contactId}/erase`);
+    expect(erased.status).toBe(200);
+    await waitFor('the contact gone from HubSpot', async () => {
+      const { results } = await admin<{ results: Array<{ properties: Record<string, string> }> }>(hubspotUrl, '/contacts');
+      return !results.some((c) => c.properties.email === 'user@example.com');
+    });
+    await waitFor('the contact gone from GoHighLevel', async () => {
+      const { contacts } = await admin<{ contacts: Array<{ email: string }> }>(ghlUrl, '/contacts');
+      return !contacts.some((c) => c.email === 'user@example.com');
+    });
+    const crm = platform.connectors!;
+    const report = await waitFor('receipts from both connectors', async () => {
+      const run = platform.runTool('gdpr.main.ts', ['erasure-status', contactId], {
+        ERASURE_SERVICES: 'contacts,connector-hubspot,connector-gohighlevel',
+        CONNECTOR_HUBSPOT_SCHEMA: crm.hubspotSchema,
+        CONNECTOR_GOHIGHLEVEL_SCHEMA: crm.gohighlevelSchema,
+      });
+      return run.status === 0 ? run.stdout : null;
+    });
+    expect(report).toContain('crm:hubspot');
+    expect(report).toContain('crm:gohighlevel');
+    for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
+      const { rows: tables } = await platform.pool.query<{ table: string }>(
+        `SELECT table_name AS table FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
+        [schema],
+      );
+      for (const { table } of tables) {
+        const { rows } = await platform.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE '%user@example.com%'`,
+        );
+        expect({ table: `${schema}.${table}`, n: rows[0]!.n }).toEqual({ table: `${schema}.${table}`, n: 0 });
+      }
+      const logs = await platform.pool.query(
+        `SELECT count(*)::int AS n FROM "${schema}".crm_sync_logs WHERE entity_id = $1 AND payload IS NOT NULL`,
+        [contactId],
+      );
+      expect(logs.rows[0].n).toBe(0);
+    }
   });
 
   it('shows the integrations without secrets, and leaves no planted credential in a dump, on the topics or in the logs', async () => {
