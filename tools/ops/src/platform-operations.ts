@@ -1,5 +1,5 @@
 // The operators' view of the running platform: its event store, a database
-// pool, and every service's projections (contacts, events, the CRM connectors).
+// pool, and every service's projections (contacts, events, messaging, the CRM connectors).
 // Built from the same environment variables as the services, so the tools
 // act on exactly what `npm start` runs.
 import { Pool } from 'pg';
@@ -8,6 +8,7 @@ import { createEventStore, type EventStore, type RecordedEvent } from '@engageme
 import type { ProjectionDefinition } from '@engagement/projections';
 import { contactsOperatorView } from '@engagement/contacts';
 import { eventsProjections } from '@engagement/events';
+import { messagingProjections } from '@engagement/messaging';
 import { connectorHubspotProjections } from '@engagement/connector-hubspot';
 import { connectorGohighlevelProjections } from '@engagement/connector-gohighlevel';
 
@@ -38,6 +39,7 @@ export async function openPlatformOperations(
     projections: [
       ...contacts.projections,
       ...eventsProjections(env),
+      ...messagingProjections(env),
       ...connectorHubspotProjections(env),
       ...connectorGohighlevelProjections(env),
     ],
