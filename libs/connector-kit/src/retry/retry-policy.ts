@@ -36,10 +36,16 @@ export function isRetryable(failure: CallFailure): boolean {
   return failure.status === 429 || failure.status === 408 || failure.status >= 500;
 }
 
-/** Full jitter: a uniform wait in [0, min(max, base·2^(attempt-1))]. */
+/**
+ * Equal jitter: half of min(max, base·2^(attempt-1)) for sure, the other half
+ * at random. The random half spreads retries of many workers apart; the sure
+ * half makes the waits before a dead letter add up to a known least total
+ * (about two minutes with the defaults), so a provider down for a minute
+ * never costs us an item.
+ */
 export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(random() * ceiling);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** `attempt` is the number of the attempt that just failed (1 for the first). */

@@ -1,4 +1,4 @@
-import { decideRetry, parseRetryAfter, type RetryPolicy } from './retry-policy';
+import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry-policy';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000, defaultRetryAfterMs: 10_000 };
 const http = (status: number, retryAfterSeconds: number | null = null) =>
@@ -18,7 +18,7 @@ describe('decideRetry', () => {
     expect(decideRetry(http(429), 2, policy)).toMatchObject({ action: 'retry', delayMs: 10_000 });
   });
 
-  it('backs off exponentially with full jitter on 5xx and timeouts, capped', () => {
+  it('backs off exponentially with jitter on 5xx and timeouts, capped', () => {
     const top = () => 1; // the jitter's upper bound
     expect(decideRetry(http(503), 1, policy, top)).toMatchObject({ action: 'retry', delayMs: 100 });
     expect(decideRetry(http(500), 3, policy, top)).toMatchObject({ delayMs: 400 });
@@ -28,7 +28,18 @@ describe('decideRetry', () => {
     });
     expect(decideRetry(http(502), 4, { ...policy, maxAttempts: 20 }, top)).toMatchObject({ delayMs: 800 });
     expect(decideRetry(http(502), 8, { ...policy, maxAttempts: 20 }, top)).toMatchObject({ delayMs: 1_000 });
-    expect(decideRetry(http(502), 8, { ...policy, maxAttempts: 20 }, () => 0)).toMatchObject({ delayMs: 0 });
+    // The sure half of each wait.
+    expect(decideRetry(http(502), 8, { ...policy, maxAttempts: 20 }, () => 0)).toMatchObject({ delayMs: 500 });
+  });
+
+  it('waits at least two minutes in all before dead-lettering with the default policy', () => {
+    let waited = 0;
+    for (let attempt = 1; ; attempt++) {
+      const decision = decideRetry(http(503), attempt, DEFAULT_RETRY_POLICY, () => 0);
+      if (decision.action !== 'retry') break;
+      waited += decision.delayMs;
+    }
+    expect(waited).toBeGreaterThan(120_000);
   });
 
   it('does not retry a client error', () => {
