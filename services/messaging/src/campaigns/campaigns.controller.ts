@@ -28,7 +28,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { Request } from 'express';
-import { randomUUID } from 'node:crypto';
+import { derivedId } from '@engagement/decider';
 import {
   MESSAGE_CHANNELS,
   MESSAGE_KINDS,
@@ -138,7 +138,8 @@ export class CampaignsController {
   @ApiOperation({ summary: 'Create a campaign: a draft, or scheduled when scheduledAt is given' })
   async create(@Body() body: CreateCampaignDto, @Req() request: Request) {
     const template = await this.templates.get(body.templateId.toLowerCase());
-    const campaignId = randomUUID();
+    // Under an Idempotency-Key a retry names the same campaign, and gets the first result.
+    const campaignId = derivedId(commandContext(request), 'campaign');
     const result = await this.run(
       campaignId,
       {

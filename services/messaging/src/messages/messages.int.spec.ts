@@ -71,6 +71,31 @@ describe('messages over SMTP', () => {
     });
   });
 
+  it('creates one template and sends one message per Idempotency-Key: a retry answers with the first result', async () => {
+    const key = (name: string) => ({ 'idempotency-key': `${name}-${Date.now()}` });
+    const templateKey = key('template');
+    const keyed = { ...template, slug: `keyed-${Date.now()}` };
+    const first = await bed.request('POST', '/templates', keyed, templateKey);
+    const retry = await bed.request('POST', '/templates', keyed, templateKey);
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+
+    const contactId = await bed.addContact();
+    const message = { template: keyed.slug, contactId, variables: { coupon: 'ONCE' } };
+    const messageKey = key('message');
+    const sent = await bed.request('POST', '/messages', message, messageKey);
+    const again = await bed.request('POST', '/messages', message, messageKey);
+    expect(sent.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(sent.body);
+    await bed.eventually(async () =>
+      bed.smtp.received.find((m) => m.headers.get('x-engagement-message-id') === sent.body.id),
+    );
+    const other = await bed.request('POST', '/messages', message);
+    expect(other.body.id).not.toBe(sent.body.id);
+  });
+
   it('refuses with 422 naming the missing required variables, an unknown template or channel, invalid Liquid', async () => {
     const contactId = await bed.addContact();
     const missing = await bed.request('POST', '/messages', {

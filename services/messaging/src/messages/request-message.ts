@@ -4,9 +4,8 @@
 // external content fetched (or the cache used, and the fallback recorded),
 // the content rendered, and MessageRequested appended with the template id
 // and version it used. Sending happens in the background (send queue).
-import { randomUUID } from 'node:crypto';
 import type { MessageChannel, MessageKind, MessageRequestedData } from '@engagement/contracts';
-import { RuleViolationError, type CommandContext } from '@engagement/decider';
+import { derivedId, RuleViolationError, type CommandContext } from '@engagement/decider';
 import type { JsonObject, JsonValue } from '@engagement/event-store';
 import type { Pool } from 'pg';
 import { quoteIdent } from '@engagement/projections';
@@ -74,7 +73,8 @@ export class MessageRequester {
     context: CommandContext,
     preloaded?: { recipient?: Recipient | null },
   ): Promise<RequestedMessage> {
-    const messageId = input.messageId ?? randomUUID();
+    // Under an Idempotency-Key (a client's POST /messages) a retry names the same message.
+    const messageId = input.messageId ?? derivedId(context, 'message');
     const parent = await this.templates.resolve(input.template);
     const recipient =
       preloaded?.recipient !== undefined

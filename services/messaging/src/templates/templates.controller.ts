@@ -5,6 +5,7 @@
 import { Body, Controller, Get, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { derivedId } from '@engagement/decider';
 import {
   commandContext,
   commandResponse,
@@ -49,7 +50,9 @@ export class TemplatesController {
   @ApiResponse({ status: 409, description: 'slug-taken' })
   async create(@Body() body: CreateTemplateDto, @Req() request: Request) {
     const fields = templateFieldsOf(body);
-    const result = await this.templates.create(fields, commandContext(request));
+    const context = commandContext(request);
+    // Under an Idempotency-Key a retry names the same template, and gets the first result.
+    const result = await this.templates.create(fields, context, derivedId(context, 'template'));
     return {
       ...commandResponse(
         result.streamId.slice('template-'.length),
