@@ -23,11 +23,19 @@ let hubspotUrl: string;
 let ghlUrl: string;
 let hubspotWebhookUrl: string;
 
-async function startEmulator(name: string, env: Record<string, string>, port: number): Promise<string> {
+async function startEmulator(
+  name: string,
+  env: Record<string, string>,
+  port: number,
+): Promise<string> {
   const child = spawn(
     join(root, 'node_modules', '.bin', 'node'),
     ['-r', '@swc-node/register', join(root, 'emulators', name, 'src', 'main.ts')],
-    { cwd: root, env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env }, stdio: 'ignore' },
+    {
+      cwd: root,
+      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
+      stdio: 'ignore',
+    },
   );
   emulators.push(child);
   const url = `http://127.0.0.1:${port}`;
@@ -35,12 +43,17 @@ async function startEmulator(name: string, env: Record<string, string>, port: nu
   return url;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => null);
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-6000) ?? ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-6000) ?? ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -55,7 +68,12 @@ async function api(method: string, path: string, body?: unknown) {
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
-async function admin<T = Record<string, unknown>>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+async function admin<T = Record<string, unknown>>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${url}/__emulator${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -72,13 +90,25 @@ async function admin<T = Record<string, unknown>>(url: string, method: string, p
 
 /** API requests the emulator answered so far (its admin calls aside), by endpoint. */
 async function apiTraffic(url: string): Promise<Record<string, number>> {
-  const stats = await admin<{ byEndpoint: Record<string, { count: number }> }>(url, 'GET', '/stats');
-  return Object.fromEntries(Object.entries(stats.byEndpoint).filter(([e]) => !e.includes('/__emulator') && !e.includes('/health')).map(([e, s]) => [e, s.count]));
+  const stats = await admin<{ byEndpoint: Record<string, { count: number }> }>(
+    url,
+    'GET',
+    '/stats',
+  );
+  return Object.fromEntries(
+    Object.entries(stats.byEndpoint)
+      .filter(([e]) => !e.includes('/__emulator') && !e.includes('/health'))
+      .map(([e, s]) => [e, s.count]),
+  );
 }
 
-function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+function difference(
+  after: Record<string, number>,
+  before: Record<string, number>,
+): Record<string, number> {
   const diff: Record<string, number> = {};
-  for (const [endpoint, count] of Object.entries(after)) if (count !== (before[endpoint] ?? 0)) diff[endpoint] = count - (before[endpoint] ?? 0);
+  for (const [endpoint, count] of Object.entries(after))
+    if (count !== (before[endpoint] ?? 0)) diff[endpoint] = count - (before[endpoint] ?? 0);
   return diff;
 }
 
@@ -90,9 +120,13 @@ async function settle(): Promise<void> {
     const crm = platform.connectors!;
     await waitFor('the inbound queues to drain', async () => {
       for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
-        const { rows } = await platform.pool.query(`SELECT count(*)::int AS n FROM "${schema}".inbound_changes WHERE status = 'pending'`);
+        const { rows } = await platform.pool.query(
+          `SELECT count(*)::int AS n FROM "${schema}".inbound_changes WHERE status = 'pending'`,
+        );
         if (rows[0].n > 0) return false;
-        const pending = await platform.pool.query(`SELECT count(*)::int AS n FROM "${schema}".sync_contacts WHERE version > pushed_version AND NOT dead`);
+        const pending = await platform.pool.query(
+          `SELECT count(*)::int AS n FROM "${schema}".sync_contacts WHERE version > pushed_version AND NOT dead`,
+        );
         if (pending.rows[0].n > 0) return false;
       }
       return true;
@@ -103,47 +137,81 @@ async function settle(): Promise<void> {
 }
 
 async function contactEvents(contactId: string): Promise<string[]> {
-  const { rows } = await platform.pool.query(`SELECT event_type FROM "${platform.eventStoreSchema}".events WHERE stream_id = $1 ORDER BY global_position`, [
-    `contact-${contactId}`,
-  ]);
+  const { rows } = await platform.pool.query(
+    `SELECT event_type FROM "${platform.eventStoreSchema}".events WHERE stream_id = $1 ORDER BY global_position`,
+    [`contact-${contactId}`],
+  );
   return rows.map((r: { event_type: string }) => r.event_type);
 }
 
 async function hubspotContact(id: string): Promise<Record<string, string>> {
-  const { results } = await admin<{ results: Array<{ id: string; properties: Record<string, string> }> }>(hubspotUrl, 'GET', '/contacts');
+  const { results } = await admin<{
+    results: Array<{ id: string; properties: Record<string, string> }>;
+  }>(hubspotUrl, 'GET', '/contacts');
   return results.find((c) => c.id === id)!.properties;
 }
 
 async function ghlContact(id: string): Promise<Record<string, unknown>> {
-  const { contacts } = await admin<{ contacts: Array<Record<string, unknown>> }>(ghlUrl, 'GET', '/contacts');
+  const { contacts } = await admin<{ contacts: Array<Record<string, unknown>> }>(
+    ghlUrl,
+    'GET',
+    '/contacts',
+  );
   return contacts.find((c) => c.id === id)!;
 }
 
-async function createSyncedContact(email: string, firstName: string): Promise<{ contactId: string; hubspotId: string; ghlId: string }> {
-  const created = await api('POST', '/api/contacts', { email, firstName, lastName: 'Lovelace', syncToCrms: ['hubspot', 'gohighlevel'] });
+async function createSyncedContact(
+  email: string,
+  firstName: string,
+): Promise<{ contactId: string; hubspotId: string; ghlId: string }> {
+  const created = await api('POST', '/api/contacts', {
+    email,
+    firstName,
+    lastName: 'Lovelace',
+    syncToCrms: ['hubspot', 'gohighlevel'],
+  });
   expect(created.status).toBe(201);
   const contactId = created.body.id as string;
   const ids = await waitFor('both CRM ids', async () => {
     const crm = platform.connectors!;
-    const h = await platform.pool.query(`SELECT external_id FROM "${crm.hubspotSchema}".sync_contacts WHERE contact_id = $1 AND external_id IS NOT NULL`, [contactId]);
-    const g = await platform.pool.query(`SELECT external_id FROM "${crm.gohighlevelSchema}".sync_contacts WHERE contact_id = $1 AND external_id IS NOT NULL`, [contactId]);
-    return h.rows[0] && g.rows[0] ? { hubspotId: h.rows[0].external_id as string, ghlId: g.rows[0].external_id as string } : null;
+    const h = await platform.pool.query(
+      `SELECT external_id FROM "${crm.hubspotSchema}".sync_contacts WHERE contact_id = $1 AND external_id IS NOT NULL`,
+      [contactId],
+    );
+    const g = await platform.pool.query(
+      `SELECT external_id FROM "${crm.gohighlevelSchema}".sync_contacts WHERE contact_id = $1 AND external_id IS NOT NULL`,
+      [contactId],
+    );
+    return h.rows[0] && g.rows[0]
+      ? { hubspotId: h.rows[0].external_id as string, ghlId: g.rows[0].external_id as string }
+      : null;
   });
   return { contactId, ...ids };
 }
 
 beforeAll(async () => {
   const [hubspotPort, ghlPort] = [await freePort(), await freePort()];
-  hubspotUrl = await startEmulator('hubspot', { HUBSPOT_EMULATOR_PORT: String(hubspotPort), HUBSPOT_EMULATOR_WEBHOOK_BATCH_DELAY_MS: '50' }, hubspotPort);
+  hubspotUrl = await startEmulator(
+    'hubspot',
+    { HUBSPOT_EMULATOR_PORT: String(hubspotPort), HUBSPOT_EMULATOR_WEBHOOK_BATCH_DELAY_MS: '50' },
+    hubspotPort,
+  );
   ghlUrl = await startEmulator(
     'gohighlevel',
-    { GHL_EMULATOR_PORT: String(ghlPort), GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`) },
+    {
+      GHL_EMULATOR_PORT: String(ghlPort),
+      GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`),
+    },
     ghlPort,
   );
-  platform = await startPlatformUnderTest({ connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl } });
+  platform = await startPlatformUnderTest({
+    connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl },
+  });
   hubspotWebhookUrl = `${platform.gatewayUrl}/api/webhooks/hubspot`;
   await admin(hubspotUrl, 'PUT', '/webhooks', { targetUrl: hubspotWebhookUrl });
-  await admin(ghlUrl, 'PUT', '/webhooks', { targetUrl: `${platform.gatewayUrl}/api/webhooks/gohighlevel` });
+  await admin(ghlUrl, 'PUT', '/webhooks', {
+    targetUrl: `${platform.gatewayUrl}/api/webhooks/gohighlevel`,
+  });
   const publicKey = await admin<string>(ghlUrl, 'GET', '/webhooks/public-key');
   const hubspot = await api('POST', '/api/integrations/hubspot', {
     provider: 'hubspot',
@@ -154,7 +222,9 @@ beforeAll(async () => {
     // The URI HubSpot signs is the public one (the gateway's), not the connector's own.
     webhookUrl: hubspotWebhookUrl,
     webhookSecret: HUBSPOT_SECRET,
-    config: { conflict_policy: { default: 'last_writer_wins', fields: { last_name: 'ours_wins' } } },
+    config: {
+      conflict_policy: { default: 'last_writer_wins', fields: { last_name: 'ours_wins' } },
+    },
   });
   expect(hubspot.status).toBe(201);
   const ghl = await api('POST', '/api/integrations/gohighlevel', {
@@ -175,18 +245,31 @@ afterAll(async () => {
 
 describe('two-way CRM sync', () => {
   it('one edit in HubSpot: one change here, one push to GoHighLevel, and no further traffic', async () => {
-    const { contactId, hubspotId, ghlId } = await createSyncedContact(`loop-${randomUUID()}@example.com`, 'Ada');
+    const { contactId, hubspotId, ghlId } = await createSyncedContact(
+      `loop-${randomUUID()}@example.com`,
+      'Ada',
+    );
     await settle();
     const eventsBefore = await contactEvents(contactId);
     const hubspotBefore = await apiTraffic(hubspotUrl);
     const ghlBefore = await apiTraffic(ghlUrl);
 
-    await admin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, { properties: { firstname: 'Grace' } });
-    await waitFor('the edit here', async () => (await api('GET', `/api/contacts/${contactId}`)).body.firstName === 'Grace');
-    await waitFor('the edit in GoHighLevel', async () => (await ghlContact(ghlId)).firstName === 'Grace');
+    await admin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, {
+      properties: { firstname: 'Grace' },
+    });
+    await waitFor(
+      'the edit here',
+      async () => (await api('GET', `/api/contacts/${contactId}`)).body.firstName === 'Grace',
+    );
+    await waitFor(
+      'the edit in GoHighLevel',
+      async () => (await ghlContact(ghlId)).firstName === 'Grace',
+    );
     await settle();
 
-    expect((await contactEvents(contactId)).slice(eventsBefore.length)).toEqual(['ContactIdentityUpdated']);
+    expect((await contactEvents(contactId)).slice(eventsBefore.length)).toEqual([
+      'ContactIdentityUpdated',
+    ]);
     expect(difference(await apiTraffic(ghlUrl), ghlBefore)).toEqual({ 'POST /contacts/upsert': 1 });
     expect(difference(await apiTraffic(hubspotUrl), hubspotBefore)).toEqual({});
     // Where it came from: the change is the CRM's, applied by the connector.
@@ -199,25 +282,46 @@ describe('two-way CRM sync', () => {
       `SELECT sync_type, sync_direction, status FROM "${platform.connectors!.hubspotSchema}".crm_sync_logs WHERE entity_id = $1 AND sync_direction = 'pull'`,
       [contactId],
     );
-    expect(logs.rows).toContainEqual({ sync_type: 'contact_update', sync_direction: 'pull', status: 'success' });
+    expect(logs.rows).toContainEqual({
+      sync_type: 'contact_update',
+      sync_direction: 'pull',
+      status: 'success',
+    });
   });
 
   it('a webhook delivered twice is applied once', async () => {
-    const { contactId, hubspotId } = await createSyncedContact(`dup-${randomUUID()}@example.com`, 'Ada');
+    const { contactId, hubspotId } = await createSyncedContact(
+      `dup-${randomUUID()}@example.com`,
+      'Ada',
+    );
     await settle();
     const before = await contactEvents(contactId);
     await admin(hubspotUrl, 'POST', '/webhooks/duplicate', { enabled: true });
     try {
       await admin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, { properties: { city: 'Lyon' } });
-      await waitFor('the edit here', async () => (await api('GET', `/api/contacts/${contactId}`)).body.properties?.city === 'Lyon');
+      await waitFor(
+        'the edit here',
+        async () =>
+          (await api('GET', `/api/contacts/${contactId}`)).body.properties?.city === 'Lyon',
+      );
       await settle();
     } finally {
       await admin(hubspotUrl, 'POST', '/webhooks/duplicate', { enabled: false });
     }
-    const deliveries = await admin<{ deliveries: Array<{ body: string; delivered: boolean }> }>(hubspotUrl, 'GET', '/webhooks/deliveries');
-    expect(deliveries.deliveries.filter((d) => d.body.includes('"city"') && d.body.includes(hubspotId)).length).toBeGreaterThanOrEqual(2);
+    const deliveries = await admin<{ deliveries: Array<{ body: string; delivered: boolean }> }>(
+      hubspotUrl,
+      'GET',
+      '/webhooks/deliveries',
+    );
+    expect(
+      deliveries.deliveries.filter((d) => d.body.includes('"city"') && d.body.includes(hubspotId))
+        .length,
+    ).toBeGreaterThanOrEqual(2);
     // One property change, with its property_changed activity (source crm_sync).
-    expect((await contactEvents(contactId)).slice(before.length)).toEqual(['ContactPropertySet', 'ActivityRecorded']);
+    expect((await contactEvents(contactId)).slice(before.length)).toEqual([
+      'ContactPropertySet',
+      'ActivityRecorded',
+    ]);
     const { rows } = await platform.pool.query(
       `SELECT count(*)::int AS n FROM "${platform.connectors!.hubspotSchema}".crm_sync_logs WHERE sync_type = 'webhook_received' AND external_id = $1 AND payload->'fields' ? 'city'`,
       [hubspotId],
@@ -228,28 +332,95 @@ describe('two-way CRM sync', () => {
   it('refuses bad and missing signatures, stale timestamps and bodies of the wrong shape, and stores nothing', async () => {
     const crm = platform.connectors!;
     const count = async () =>
-      (await platform.pool.query(`SELECT (SELECT count(*) FROM "${crm.hubspotSchema}".inbound_changes) + (SELECT count(*) FROM "${crm.gohighlevelSchema}".inbound_changes) AS n`)).rows[0].n;
+      (
+        await platform.pool.query(
+          `SELECT (SELECT count(*) FROM "${crm.hubspotSchema}".inbound_changes) + (SELECT count(*) FROM "${crm.gohighlevelSchema}".inbound_changes) AS n`,
+        )
+      ).rows[0].n;
     const before = await count();
-    const body = JSON.stringify([{ eventId: 1, subscriptionId: 1, portalId: 62515, appId: 54321, occurredAt: Date.now(), subscriptionType: 'contact.creation', attemptNumber: 0, objectId: 999999, changeSource: 'CRM_UI' }]);
-    const sign = (b: string, ts: string) => createHmac('sha256', HUBSPOT_SECRET).update(`POST${hubspotWebhookUrl}${b}${ts}`).digest('base64');
+    const body = JSON.stringify([
+      {
+        eventId: 1,
+        subscriptionId: 1,
+        portalId: 62515,
+        appId: 54321,
+        occurredAt: Date.now(),
+        subscriptionType: 'contact.creation',
+        attemptNumber: 0,
+        objectId: 999999,
+        changeSource: 'CRM_UI',
+      },
+    ]);
+    const sign = (b: string, ts: string) =>
+      createHmac('sha256', HUBSPOT_SECRET)
+        .update(`POST${hubspotWebhookUrl}${b}${ts}`)
+        .digest('base64');
     const post = (url: string, b: string, headers: Record<string, string>) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: b,
+      });
 
     const now = String(Date.now());
-    expect((await post(hubspotWebhookUrl, body, { 'x-hubspot-signature-v3': sign(body, now).replace(/^./, 'A'), 'x-hubspot-request-timestamp': now })).status).toBe(401);
-    expect((await post(hubspotWebhookUrl, body, { 'x-hubspot-request-timestamp': now })).status).toBe(401);
+    expect(
+      (
+        await post(hubspotWebhookUrl, body, {
+          'x-hubspot-signature-v3': sign(body, now).replace(/^./, 'A'),
+          'x-hubspot-request-timestamp': now,
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await post(hubspotWebhookUrl, body, { 'x-hubspot-request-timestamp': now })).status,
+    ).toBe(401);
     const old = String(Date.now() - 6 * 60 * 1000);
-    const stale = await post(hubspotWebhookUrl, body, { 'x-hubspot-signature-v3': sign(body, old), 'x-hubspot-request-timestamp': old });
+    const stale = await post(hubspotWebhookUrl, body, {
+      'x-hubspot-signature-v3': sign(body, old),
+      'x-hubspot-request-timestamp': old,
+    });
     expect(stale.status).toBe(401);
     expect(((await stale.json()) as { code: string }).code).toBe('webhook-stale');
     const wrongShape = JSON.stringify({ not: 'an array' });
-    expect((await post(hubspotWebhookUrl, wrongShape, { 'x-hubspot-signature-v3': sign(wrongShape, now), 'x-hubspot-request-timestamp': now })).status).toBe(400);
-    const ghlBody = JSON.stringify({ type: 'ContactUpdate', locationId: LOCATION, id: 'x', webhookId: randomUUID(), timestamp: new Date().toISOString() });
-    expect((await post(`${platform.gatewayUrl}/api/webhooks/gohighlevel`, ghlBody, { 'x-ghl-signature': Buffer.alloc(64).toString('base64') })).status).toBe(401);
+    expect(
+      (
+        await post(hubspotWebhookUrl, wrongShape, {
+          'x-hubspot-signature-v3': sign(wrongShape, now),
+          'x-hubspot-request-timestamp': now,
+        })
+      ).status,
+    ).toBe(400);
+    const ghlBody = JSON.stringify({
+      type: 'ContactUpdate',
+      locationId: LOCATION,
+      id: 'x',
+      webhookId: randomUUID(),
+      timestamp: new Date().toISOString(),
+    });
+    expect(
+      (
+        await post(`${platform.gatewayUrl}/api/webhooks/gohighlevel`, ghlBody, {
+          'x-ghl-signature': Buffer.alloc(64).toString('base64'),
+        })
+      ).status,
+    ).toBe(401);
     // The legacy signature is not accepted where its key is not configured.
-    expect((await post(`${platform.gatewayUrl}/api/webhooks/gohighlevel`, ghlBody, { 'x-wh-signature': Buffer.alloc(256).toString('base64') })).status).toBe(401);
+    expect(
+      (
+        await post(`${platform.gatewayUrl}/api/webhooks/gohighlevel`, ghlBody, {
+          'x-wh-signature': Buffer.alloc(256).toString('base64'),
+        })
+      ).status,
+    ).toBe(401);
     // A correctly signed one passes (the control that shows the route works).
-    expect((await post(hubspotWebhookUrl, body, { 'x-hubspot-signature-v3': sign(body, now), 'x-hubspot-request-timestamp': now })).status).toBe(200);
+    expect(
+      (
+        await post(hubspotWebhookUrl, body, {
+          'x-hubspot-signature-v3': sign(body, now),
+          'x-hubspot-request-timestamp': now,
+        })
+      ).status,
+    ).toBe(200);
     expect(Number(await count())).toBe(Number(before) + 1);
     const logs = platform.logs();
     expect(logs).toContain('webhook refused');
@@ -257,22 +428,36 @@ describe('two-way CRM sync', () => {
   });
 
   it('concurrent edits of a field here and in HubSpot converge by the policy, the loser logged as skipped', async () => {
-    const { contactId, hubspotId, ghlId } = await createSyncedContact(`race-${randomUUID()}@example.com`, 'Ada');
+    const { contactId, hubspotId, ghlId } = await createSyncedContact(
+      `race-${randomUUID()}@example.com`,
+      'Ada',
+    );
     await settle();
     const crm = platform.connectors!;
     // Paused, the HubSpot connector neither pushes nor applies: both edits are then truly concurrent.
     expect((await api('POST', '/api/integrations/hubspot/pause')).status).toBe(200);
-    expect((await api('PATCH', `/api/contacts/${contactId}`, { firstName: 'Here', lastName: 'Ours' })).status).toBe(200);
+    expect(
+      (await api('PATCH', `/api/contacts/${contactId}`, { firstName: 'Here', lastName: 'Ours' }))
+        .status,
+    ).toBe(200);
     await waitFor('the local edit at the HubSpot connector', async () => {
-      const { rows } = await platform.pool.query(`SELECT first_name, last_name FROM "${crm.hubspotSchema}".sync_contacts WHERE contact_id = $1`, [contactId]);
+      const { rows } = await platform.pool.query(
+        `SELECT first_name, last_name FROM "${crm.hubspotSchema}".sync_contacts WHERE contact_id = $1`,
+        [contactId],
+      );
       return rows[0]?.first_name === 'Here' && rows[0]?.last_name === 'Ours';
     });
     await new Promise((r) => setTimeout(r, 50));
     // Later, in HubSpot: first_name goes by last writer wins (HubSpot's is newer), last_name is ours_wins.
-    await admin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, { properties: { firstname: 'There', lastname: 'Theirs' } });
+    await admin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, {
+      properties: { firstname: 'There', lastname: 'Theirs' },
+    });
     await admin(hubspotUrl, 'POST', '/webhooks/flush');
     await waitFor('both webhooks stored', async () => {
-      const { rows } = await platform.pool.query(`SELECT count(*)::int AS n FROM "${crm.hubspotSchema}".inbound_changes WHERE external_id = $1 AND status = 'pending'`, [hubspotId]);
+      const { rows } = await platform.pool.query(
+        `SELECT count(*)::int AS n FROM "${crm.hubspotSchema}".inbound_changes WHERE external_id = $1 AND status = 'pending'`,
+        [hubspotId],
+      );
       return rows[0].n === 2;
     });
     expect((await api('POST', '/api/integrations/hubspot/resume')).status).toBe(200);
@@ -281,7 +466,14 @@ describe('two-way CRM sync', () => {
       const here = (await api('GET', `/api/contacts/${contactId}`)).body;
       const hs = await hubspotContact(hubspotId);
       const ghl = await ghlContact(ghlId);
-      return here.firstName === 'There' && hs.firstname === 'There' && ghl.firstName === 'There' && here.lastName === 'Ours' && hs.lastname === 'Ours' && ghl.lastName === 'Ours';
+      return (
+        here.firstName === 'There' &&
+        hs.firstname === 'There' &&
+        ghl.firstName === 'There' &&
+        here.lastName === 'Ours' &&
+        hs.lastname === 'Ours' &&
+        ghl.lastName === 'Ours'
+      );
     });
     await settle();
     const here = (await api('GET', `/api/contacts/${contactId}`)).body;
@@ -292,25 +484,33 @@ describe('two-way CRM sync', () => {
       `SELECT error_message FROM "${crm.hubspotSchema}".crm_sync_logs WHERE entity_id = $1 AND sync_direction = 'pull' AND status = 'skipped'`,
       [contactId],
     );
-    expect(rows.map((r: { error_message: string }) => r.error_message)).toContainEqual(expect.stringMatching(/ours_wins|stale/));
+    expect(rows.map((r: { error_message: string }) => r.error_message)).toContainEqual(
+      expect.stringMatching(/ours_wins|stale/),
+    );
   });
 
   it('a resync after 100 dropped webhooks brings both sides to the same state; a second one changes nothing', async () => {
     const made = [];
-    for (let i = 0; i < 10; i++) made.push(await createSyncedContact(`resync-${i}-${randomUUID()}@example.com`, `Person${i}`));
+    for (let i = 0; i < 10; i++)
+      made.push(await createSyncedContact(`resync-${i}-${randomUUID()}@example.com`, `Person${i}`));
     await settle();
     await admin(hubspotUrl, 'PUT', '/webhooks', { batchDelayMs: 0 });
     await admin(hubspotUrl, 'POST', '/webhooks/drop', { count: 100 });
     for (let round = 0; round < 10; round++) {
       for (const [i, c] of made.entries()) {
-        await admin(hubspotUrl, 'PATCH', `/contacts/${c.hubspotId}`, { properties: { city: `City${i}-${round}` } });
+        await admin(hubspotUrl, 'PATCH', `/contacts/${c.hubspotId}`, {
+          properties: { city: `City${i}-${round}` },
+        });
         await admin(hubspotUrl, 'POST', '/webhooks/flush');
       }
     }
     // All 100 were dropped: the switch has none left.
     expect((await admin<{ dropNext: number }>(hubspotUrl, 'GET', '/webhooks')).dropNext).toBe(0);
     await settle();
-    for (const c of made) expect((await api('GET', `/api/contacts/${c.contactId}`)).body.properties?.city).not.toBe(`City${made.indexOf(c)}-9`);
+    for (const c of made)
+      expect((await api('GET', `/api/contacts/${c.contactId}`)).body.properties?.city).not.toBe(
+        `City${made.indexOf(c)}-9`,
+      );
 
     const first = await api('POST', '/api/integrations/hubspot/resync', {});
     expect(first.status).toBe(202);
@@ -321,7 +521,9 @@ describe('two-way CRM sync', () => {
     expect(report.counts).toMatchObject({ updated: 10, created: 0, errors: 0 });
     await settle();
     for (const [i, c] of made.entries()) {
-      expect((await api('GET', `/api/contacts/${c.contactId}`)).body.properties.city).toBe(`City${i}-9`);
+      expect((await api('GET', `/api/contacts/${c.contactId}`)).body.properties.city).toBe(
+        `City${i}-9`,
+      );
       expect((await ghlContact(c.ghlId)).city).toBe(`City${i}-9`);
     }
 
@@ -339,6 +541,10 @@ describe('two-way CRM sync', () => {
     expect(await Promise.all(made.map((c) => contactEvents(c.contactId)))).toEqual(eventsBefore);
     expect(difference(await apiTraffic(ghlUrl), ghlBefore)).toEqual({});
     // The resync's own reads only.
-    expect(Object.keys(difference(await apiTraffic(hubspotUrl), hubspotBefore)).every((e) => e.startsWith('GET '))).toBe(true);
+    expect(
+      Object.keys(difference(await apiTraffic(hubspotUrl), hubspotBefore)).every((e) =>
+        e.startsWith('GET '),
+      ),
+    ).toBe(true);
   });
 });

@@ -8,62 +8,23 @@
 // Services that hold personal data join this test as they join the
 // platform (README, "Personal data": how a new service does).
 import { randomUUID } from 'node:crypto';
-import { KafkajsBus, silentLogger, type ConsumerHandle } from '@engagement/bus';
+import { eventually, gatewayApi, readTopic, type TopicReader } from './e2e-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
 let platform: PlatformUnderTest;
-let bus: KafkajsBus;
-let consumer: ConsumerHandle;
-const topicValues: Buffer[] = [];
+let topic: TopicReader;
+let api: ReturnType<typeof gatewayApi>;
 
 beforeAll(async () => {
   platform = await startPlatformUnderTest();
-  bus = new KafkajsBus({
-    brokers: platform.kafkaBrokers,
-    clientId: 'e2e-erasure',
-    logger: silentLogger,
-  });
-  await bus.ensureTopics([{ topic: platform.contactsTopic, partitions: 3 }]);
-  consumer = await bus.consume({
-    groupId: `e2e-erasure-${randomUUID()}`,
-    topics: [platform.contactsTopic],
-    fromBeginning: true,
-    eachBatch: async (batch) => {
-      for (const message of batch.messages) topicValues.push(Buffer.from(message.value));
-    },
-  });
+  api = gatewayApi(platform);
+  topic = await readTopic(platform.kafkaBrokers, platform.contactsTopic);
 });
 
 afterAll(async () => {
-  await consumer?.stop();
-  await bus?.close();
+  await topic?.stop();
   await platform?.stop();
 });
-
-async function api(
-  method: string,
-  path: string,
-  body?: unknown,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read what they assert
-): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 it('leaves the planted email nowhere, and the report shows the erasure applied everywhere', async () => {
   const planted = `planted-${randomUUID()}@example.com`;
@@ -93,8 +54,8 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   expect(erased.status).toBe(200);
   await api('GET', `/api/contacts?limit=1&waitForPosition=${erased.body.position}`);
   // The relay has put the erasure on the topic (and with it everything before it).
-  await eventually('ContactErased on the topic', async () =>
-    topicValues.some((value) => value.includes('"ContactErased"') && value.includes(contactId))
+  await eventually('ContactErased on the topic', () =>
+    topic.values.some((value) => value.includes('"ContactErased"') && value.includes(contactId))
       ? true
       : undefined,
   );
@@ -117,8 +78,8 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   }
   expect(found).toEqual([]);
 
-  expect(topicValues.length).toBeGreaterThan(3);
-  expect(topicValues.filter((value) => value.includes(planted)).length).toBe(0);
+  expect(topic.values.length).toBeGreaterThan(3);
+  expect(topic.values.filter((value) => value.includes(planted)).length).toBe(0);
   expect(platform.logs()).not.toContain(planted);
 
   const report = platform.runTool('gdpr.main.ts', ['erasure-status', contactId], {

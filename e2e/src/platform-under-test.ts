@@ -87,6 +87,8 @@ export async function startPlatformUnderTest(
   const contactsTopic = `contacts-e2e-${suffix}`;
   const eventsSchema = `events_e2e_${suffix}`;
   const eventsTopic = `events-e2e-${suffix}`;
+  // Never the platform's own `messaging` topic: these processes must not take its messages.
+  const messagingTopic = `messaging-e2e-${suffix}`;
   const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
   const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
   const tokenKey = randomBytes(32);
@@ -128,6 +130,7 @@ export async function startPlatformUnderTest(
     CONTACTS_TOPIC_PARTITIONS: '3',
     CONTACTS_MASTER_KEYS: masterKeys,
     CONTACTS_EVENTS_TOPIC: eventsTopic,
+    CONTACTS_MESSAGING_TOPIC: messagingTopic,
     // Never the platform's own crm.* topics: this contacts reads its connectors' reports, or none.
     CONTACTS_CRM_TOPICS: crm ? `${crm.hubspotTopic},${crm.gohighlevelTopic}` : 'off',
     ...options.contactsEnv,
@@ -141,6 +144,7 @@ export async function startPlatformUnderTest(
     EVENT_STORE_SCHEMA: eventStoreSchema,
     EVENTS_TOPIC: eventsTopic,
     EVENTS_TOPIC_PARTITIONS: '3',
+    EVENTS_MESSAGING_TOPIC: messagingTopic,
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
     // No messaging process here: no reminders to read (and no group on the platform's topic).
     EVENTS_MESSAGING_TOPIC: 'off',

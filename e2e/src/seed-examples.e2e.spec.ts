@@ -3,76 +3,23 @@
 // tables, and the events they put on the contacts Kafka topic, read back by
 // a separate consumer.
 import { randomUUID } from 'node:crypto';
-import { fromWireEvent, type RecordedEvent } from '@engagement/event-store';
-import { KafkajsBus, silentLogger, type ConsumerHandle } from '@engagement/bus';
+import { eventually, gatewayApi, readTopic, type TopicReader } from './e2e-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
 let platform: PlatformUnderTest;
-let consumer: ConsumerHandle;
-let bus: KafkajsBus;
-const onTopic: RecordedEvent[] = [];
+let topic: TopicReader;
+let api: ReturnType<typeof gatewayApi>;
 
 beforeAll(async () => {
   platform = await startPlatformUnderTest();
-  bus = new KafkajsBus({
-    brokers: platform.kafkaBrokers,
-    clientId: 'e2e-reader',
-    logger: silentLogger,
-  });
-  await bus.ensureTopics([{ topic: platform.contactsTopic, partitions: 3 }]);
-  consumer = await bus.consume({
-    groupId: `e2e-reader-${randomUUID()}`,
-    topics: [platform.contactsTopic],
-    fromBeginning: true,
-    eachBatch: async (batch) => {
-      for (const message of batch.messages) onTopic.push(fromWireEvent(message.value));
-    },
-  });
+  api = gatewayApi(platform);
+  topic = await readTopic(platform.kafkaBrokers, platform.contactsTopic);
 });
 
 afterAll(async () => {
-  await consumer?.stop();
-  await bus?.close();
+  await topic?.stop();
   await platform?.stop();
 });
-
-async function api(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${platform.apiKey}`,
-      'content-type': 'application/json',
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text ? JSON.parse(text) : null,
-  };
-}
-
-async function eventually<T>(
-  probe: () => T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}\n${platform.logs().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the seed API examples through the gateway', () => {
   let contactId: string;
@@ -125,10 +72,10 @@ describe('the seed API examples through the gateway', () => {
     );
     expect(tags.rows.map((r) => r.slug)).toEqual(['hot-lead', 'webinar-attendee']);
 
-    const published = await eventually(
-      () =>
-        onTopic.find((e) => e.streamId === `contact-${contactId}` && e.type === 'ContactCreated'),
-      'ContactCreated on the contacts topic',
+    const published = await eventually('ContactCreated on the contacts topic', () =>
+      topic
+        .events()
+        .find((e) => e.streamId === `contact-${contactId}` && e.type === 'ContactCreated'),
     );
     expect(published.metadata.correlationId).toEqual(expect.any(String));
     // Personal data travels encrypted: the address is not on the topic in clear.
@@ -166,15 +113,15 @@ describe('the seed API examples through the gateway', () => {
         },
       },
     ]);
-    await eventually(
-      () =>
-        onTopic.find(
+    await eventually('ActivityRecorded on the contacts topic', () =>
+      topic
+        .events()
+        .find(
           (e) =>
             e.streamId === `contact-${contactId}` &&
             e.type === 'ActivityRecorded' &&
             e.data.activityType === 'page_viewed',
         ),
-      'ActivityRecorded on the contacts topic',
     );
   });
 

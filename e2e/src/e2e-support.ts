@@ -1,0 +1,83 @@
+// What the e2e specs share: a reader of a Kafka topic from its beginning (a
+// consumer group of its own, so it sees everything the platform under test
+// published), a client of the gateway with the platform's API key, and
+// waiting for something to become true.
+import { randomUUID } from 'node:crypto';
+import { KafkajsBus, silentLogger } from '@engagement/bus';
+import { fromWireEvent, type RecordedEvent } from '@engagement/event-store';
+import type { PlatformUnderTest } from './platform-under-test';
+
+export interface TopicReader {
+  /** Every message value read so far, as it was on the topic. */
+  values: Buffer[];
+  /** The values as events. */
+  events(): RecordedEvent[];
+  stop(): Promise<void>;
+}
+
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  partitions = 3,
+): Promise<TopicReader> {
+  const bus = new KafkajsBus({ brokers, clientId: 'e2e-reader', logger: silentLogger });
+  await bus.ensureTopics([{ topic, partitions }]);
+  const values: Buffer[] = [];
+  const consumer = await bus.consume({
+    groupId: `e2e-reader-${randomUUID()}`,
+    topics: [topic],
+    fromBeginning: true,
+    eachBatch: async (batch) => {
+      for (const message of batch.messages) values.push(Buffer.from(message.value));
+    },
+  });
+  return {
+    values,
+    events: () => values.map((value) => fromWireEvent(value)),
+    async stop() {
+      await consumer.stop();
+      await bus.close();
+    },
+  };
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read what they assert
+  body: any;
+}
+
+/** A call through the gateway with the platform's API key (JSON in and out). */
+export function gatewayApi(platform: PlatformUnderTest) {
+  return async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
+    const response = await fetch(`${platform.gatewayUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${platform.apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const json = (response.headers.get('content-type') ?? '').includes('json');
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text && json ? JSON.parse(text) : text || null,
+    };
+  };
+}
+
+/** The probe's first defined answer; fails after timeoutMs naming what it waited for. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
