@@ -144,7 +144,6 @@ export async function startPlatformUnderTest(
     EVENT_STORE_SCHEMA: eventStoreSchema,
     EVENTS_TOPIC: eventsTopic,
     EVENTS_TOPIC_PARTITIONS: '3',
-    EVENTS_MESSAGING_TOPIC: messagingTopic,
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
     // No messaging process here: no reminders to read (and no group on the platform's topic).
     EVENTS_MESSAGING_TOPIC: 'off',
