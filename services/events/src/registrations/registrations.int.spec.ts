@@ -3,7 +3,10 @@
 // concurrent registrations for 100 seats, waitlist promotion exactly once
 // under racing cancellations, current_registrations against the rows,
 // closed events, bad input, and the contacts upsert retried through 503s.
-import { openEvent, startTestApp, type TestApp } from '../shared/test-app.testing';
+import { quietLog } from '@engagement/service-runtime';
+import { createEventsApp } from '../app';
+import { startEventsRuntime } from '../runtime';
+import { openEvent, startTestApp, tokenFor, type TestApp } from '../shared/test-app.testing';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -89,6 +92,38 @@ it('seats exactly 100 of 200 concurrent registrations for 100 seats, and waitlis
   expect(list).toHaveLength(200);
   expect(seatedCount(list)).toBe(100);
   expect(await currentRegistrations(eventId)).toBe(100);
+});
+
+it('keeps the capacity when two instances of the service take registrations for one event', async () => {
+  // A second instance on the same schemas: its own seat allocator, the same seats stream.
+  const runtime = await startEventsRuntime(t.runtime.config, quietLog(), { poolSize: 15 });
+  const app = await createEventsApp(runtime);
+  await app.listen(0, '127.0.0.1');
+  const second = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  try {
+    const eventId = await openEvent(t, { maxRegistrations: 60 });
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const response = await fetch(`${i % 2 === 0 ? t.url : second}/registrations`, {
+          method: 'POST',
+          headers: {
+            authorization: tokenFor(t.runtime.config.serviceTokenKey),
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ email: email(`two.${i}`), eventId }),
+        });
+        return { status: response.status, body: (await response.json()) as { status: string } };
+      }),
+    );
+    expect(answers.filter((a) => a.status !== 201).map((a) => a.body)).toEqual([]);
+    expect(answers.filter((a) => a.body.status === 'registered')).toHaveLength(60);
+    const list = await rows(eventId);
+    expect(seatedCount(list)).toBe(60);
+    expect(await currentRegistrations(eventId)).toBe(60);
+  } finally {
+    await app.close();
+    await runtime.stop();
+  }
 });
 
 it('promotes each freed seat to one waitlisted registration, exactly once, under racing cancellations', async () => {
