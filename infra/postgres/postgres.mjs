@@ -101,6 +101,9 @@ function portOwner(port) {
 }
 
 /** Connects, runs SELECT 1, disconnects. Resolves to null on success, else the error. */
+/** SQLSTATE 53300: the server is there but has no connection to spare. */
+const TOO_MANY_CONNECTIONS = '53300';
+
 async function probe(config) {
   const pg = await loadPg();
   const client = new pg.Client({ connectionTimeoutMillis: 5000, ...config });
@@ -187,6 +190,14 @@ async function tryLocal() {
   for (const user of users) {
     const base = { host: '127.0.0.1', port: LOCAL_PORT, user, password: undefined };
     const err = await probe({ ...base, database: 'postgres' });
+    // A server that is there but full is no reason to start another one
+    // quietly: the platform would then run on two databases.
+    if (err?.code === TOO_MANY_CONNECTIONS) {
+      throw new Error(
+        `127.0.0.1:${LOCAL_PORT} refuses connections: ${err.message} (raise its max_connections, ` +
+          'stop what holds them, or set PG_FORCE_EMBEDDED=1)',
+      );
+    }
     if (err) {
       log(
         `127.0.0.1:${LOCAL_PORT} answers but refused user "${user}" without a password (${err.message})`,
@@ -491,7 +502,8 @@ export async function localUsable() {
   if (!(await portAnswers(LOCAL_PORT))) return false;
   for (const user of new Set(['postgres', os.userInfo().username])) {
     const err = await probe({ host: '127.0.0.1', port: LOCAL_PORT, user, database: 'postgres' });
-    if (!err) return true;
+    // Full is still there: tryLocal() would refuse rather than fall back to embedded.
+    if (!err || err.code === TOO_MANY_CONNECTIONS) return true;
   }
   return false;
 }
