@@ -176,6 +176,19 @@ async function start() {
   env.GHL_API_BASE ??= `http://127.0.0.1:${process.env.GHL_EMULATOR_PORT || 4040}`;
   env.CONNECTOR_HUBSPOT_URL ??= `http://127.0.0.1:${process.env.CONNECTOR_HUBSPOT_PORT || 3104}`;
   env.CONNECTOR_GOHIGHLEVEL_URL ??= `http://127.0.0.1:${process.env.CONNECTOR_GOHIGHLEVEL_PORT || 3105}`;
+  // CRM webhooks: the emulators post to the gateway's public /api/webhooks/<crm>; the connectors
+  // verify them with the emulators' development secret and public key (an integration's own
+  // webhookUrl, webhookSecret and config.webhook_public_key win over these).
+  const gatewayUrl = `http://127.0.0.1:${process.env.GATEWAY_PORT || 3000}`;
+  env.HUBSPOT_EMULATOR_WEBHOOK_URL ??= `${gatewayUrl}/api/webhooks/hubspot`;
+  env.GHL_EMULATOR_WEBHOOK_URL ??= `${gatewayUrl}/api/webhooks/gohighlevel`;
+  env.CONNECTOR_HUBSPOT_WEBHOOK_URL ??= env.HUBSPOT_EMULATOR_WEBHOOK_URL;
+  env.CONNECTOR_HUBSPOT_WEBHOOK_SECRET ??=
+    process.env.HUBSPOT_EMULATOR_CLIENT_SECRET || 'hubspot-emulator-client-secret';
+  env.CONNECTOR_GOHIGHLEVEL_WEBHOOK_PUBLIC_KEY ??= path.join(
+    process.env.GHL_EMULATOR_DATA_DIR || path.join(ROOT, '.data', 'emulators', 'gohighlevel'),
+    'webhook-public-key.pem',
+  );
   for (const service of services) {
     say(`${service.name}: starting...`);
     await service.start(env);

@@ -4,8 +4,20 @@
 // loop), and recording what a push sent (so its echo is recognised).
 import { quoteIdent } from '@engagement/projections';
 import type { Pool } from 'pg';
-import type { ContactPush } from '../sync/crm-adapter';
+import type { ContactPush, CrmTag } from '../sync/crm-adapter';
 import { normalised } from './inbound-plan';
+
+/** The pseudo-field holding the CRM's tag set (sorted names, JSON), when the CRM has tags. */
+export const TAGS_FIELD = '__tags';
+
+/** A tag's name in the CRM: its tag mapping, else its slug. */
+export function crmTagName(tag: Pick<CrmTag, 'slug' | 'mappingType' | 'externalId'>): string {
+  return tag.mappingType === 'tag' && tag.externalId ? tag.externalId : tag.slug;
+}
+
+export function tagSetValue(names: string[]): string {
+  return JSON.stringify([...new Set(names)].sort());
+}
 
 export class CrmFieldState {
   private readonly s: string;
@@ -19,7 +31,7 @@ export class CrmFieldState {
 
   /** Contacts (ids) the CRM already has with every field we would send and no tag to change. */
   async alreadyInCrm(items: ContactPush[]): Promise<Set<string>> {
-    const candidates = items.filter((i) => i.externalId !== null && i.tags.added.length === 0 && i.tags.removed.length === 0 && !i.emailChanged);
+    const candidates = items.filter((i) => i.externalId !== null && !i.emailChanged);
     if (candidates.length === 0) return new Set();
     const { rows } = await this.pool.query<{ contact_id: string; field: string; value: string | null }>(
       `SELECT contact_id, field, value FROM ${this.s}.crm_field_state WHERE contact_id = ANY($1::uuid[])`,
@@ -35,7 +47,10 @@ export class CrmFieldState {
       const fields = known.get(item.contactId);
       if (!fields) continue;
       const all = Object.entries(item.fields).every(([f, v]) => fields.has(f) && normalised(fields.get(f)) === normalised(v));
-      if (all) same.add(item.contactId);
+      // Tags to change: only when the CRM is known to have this very set already (it told us, or we pushed it).
+      const tagsChange = item.tags.added.length + item.tags.removed.length > 0;
+      const tagsThere = !tagsChange || fields.get(TAGS_FIELD) === tagSetValue(item.tags.current.map(crmTagName));
+      if (all && tagsThere) same.add(item.contactId);
     }
     return same;
   }
@@ -45,8 +60,8 @@ export class CrmFieldState {
    * change the push carried (the contact's changed_at), so that the conflict
    * policy compares the two changes' own times, not when they travelled.
    */
-  async pushed(contactId: string, fields: Record<string, string>, at: string): Promise<void> {
-    const entries = Object.entries(fields);
+  async pushed(contactId: string, fields: Record<string, string>, at: string, tagNames?: string[]): Promise<void> {
+    const entries = Object.entries(tagNames === undefined ? fields : { ...fields, [TAGS_FIELD]: tagSetValue(tagNames) });
     if (entries.length === 0) return;
     await this.pool.query(
       `INSERT INTO ${this.s}.crm_field_state (contact_id, field, value, origin, at, landed_at)

@@ -18,6 +18,7 @@ import { mapContactFields, type FieldMappings } from '../mapping/field-mapping';
 import type { Call, CrmAdapter } from '../sync/crm-adapter';
 import { outcomeEventId } from '../sync/crm-pusher';
 import { ContactsCallError, type ContactsWriter } from './contacts-writer';
+import { TAGS_FIELD, tagSetValue } from './crm-field-state';
 import type { CrmRecord, InboundAdapter, InboundChange } from './inbound-adapter';
 import { conflictPolicyOf, normalised, planInbound, type KnownValue } from './inbound-plan';
 import { INBOUND_EVENT_SCHEMA_VERSIONS, inboundStreamPrefix, type CrmInboundOutcomeData } from './inbound.events';
@@ -217,6 +218,17 @@ export class InboundApplier {
     return new Map(rows.map((r) => [r.mapping_type === 'tag' && r.external_id ? r.external_id : r.slug, r.slug]));
   }
 
+  /** The CRM's tag names as ours: the reverse tag mapping (tags.crm_tag_mappings), else the name itself. */
+  private async ourTagSlugs(names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const { rows } = await this.o.pool.query<{ slug: string; external_id: string }>(
+      `SELECT slug, external_id FROM ${this.s}.sync_tags WHERE mapping_type = 'tag' AND external_id = ANY($1::text[]) AND slug <> ''`,
+      [names],
+    );
+    const mapped = new Map(rows.map((r) => [r.external_id, r.slug]));
+    return [...new Set(names.map((n) => mapped.get(n) ?? n))];
+  }
+
   /** Applies one change (from the queue, or directly from a resync); resolves with what it did. */
   async applyChange(integration: IntegrationRow, id: string, change: InboundChange, via: 'webhook' | 'resync'): Promise<InboundResult> {
     const started = Date.now();
@@ -302,7 +314,7 @@ export class InboundApplier {
            ON CONFLICT (contact_id) DO UPDATE SET external_id = COALESCE(${this.s}.sync_contacts.external_id, EXCLUDED.external_id)`,
           [contactId, email, change.externalId],
         );
-        await this.remember(contactId, relevant, occurredAt);
+        await this.remember(contactId, tags === null ? relevant : { ...relevant, [TAGS_FIELD]: tagSetValue(tags) }, occurredAt);
         await this.o.writer.link(contactId, change.externalId);
         await outcome({ contactId, syncType: created ? 'contact_create' : 'contact_update', status: 'success', applied: fieldNames(changes), skipped: {}, reason: null });
         return created ? 'created' : 'updated';
@@ -332,7 +344,7 @@ export class InboundApplier {
         // A local tag change not pushed yet is newer than what the CRM says: it waits for the push.
         const localPending = BigInt(contact.version) > BigInt(contact.pushed_version);
         if (!localPending) {
-          await this.o.writer.addTags(contactId, added);
+          await this.o.writer.addTags(contactId, await this.ourTagSlugs(added));
           for (const name of removed) await this.o.writer.removeTag(contactId, ourTags.get(name)!);
           applied.push(...added.map((t) => `+tag:${t}`), ...removed.map((t) => `-tag:${t}`));
         } else if (added.length + removed.length > 0) {
@@ -342,7 +354,7 @@ export class InboundApplier {
     } catch (error) {
       return this.refused(error, contactId, 'contact_update', outcome);
     }
-    await this.remember(contactId, relevant, occurredAt);
+    await this.remember(contactId, tags === null ? relevant : { ...relevant, [TAGS_FIELD]: tagSetValue(tags) }, occurredAt);
     if (plan.pushOurs) {
       // Ours won: the CRM gets our value back (crm_field_state now says the CRM differs).
       await this.o.pool.query(`UPDATE ${this.s}.sync_contacts SET version = version + 1, changed_at = now() WHERE contact_id = $1`, [contactId]);

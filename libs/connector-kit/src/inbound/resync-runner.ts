@@ -64,6 +64,41 @@ export class ResyncRunner {
     return runId;
   }
 
+  /**
+   * The scheduled resync: with `resync_interval_minutes` in the integration's
+   * config, an incremental run (since the last run started, or full the first
+   * time) once the interval has passed and no run is going. One instance
+   * decides, under a transaction lock, however many replicas run.
+   */
+  async startIfDue(): Promise<string | null> {
+    const integration = await this.o.applier.integration();
+    const minutes = Number(integration?.config?.resync_interval_minutes ?? 0);
+    if (!integration || integration.status !== 'active' || !(minutes > 0)) return null;
+    const client = await this.o.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 19))`, [`resync:${this.o.schema}`]);
+      const { rows } = await client.query<{ running: boolean; last: Date | null }>(
+        `SELECT bool_or(status = 'running') AS running, max(started_at) AS last FROM ${this.s}.resync_runs`,
+      );
+      const { running, last } = rows[0] ?? { running: false, last: null };
+      if (running || (last !== null && Date.now() - last.getTime() < minutes * 60_000)) {
+        await client.query('ROLLBACK');
+        return null;
+      }
+      const runId = randomUUID();
+      await client.query(`INSERT INTO ${this.s}.resync_runs (id, since, counts) VALUES ($1, $2, $3)`, [runId, last, JSON.stringify(EMPTY)]);
+      await client.query('COMMIT');
+      this.launch(runId);
+      return runId;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   /** Runs left unfinished by a stopped connector go on from their saved cursor. */
   async resumeUnfinished(): Promise<void> {
     const { rows } = await this.o.pool.query<{ id: string }>(`SELECT id FROM ${this.s}.resync_runs WHERE status = 'running'`);

@@ -62,6 +62,7 @@ export function setUpInbound(o: {
     queued: () => applier.wake(),
   });
   const resync = new ResyncRunner({ pool: o.pool, schema, provider, inbound: o.inbound, applier, call: o.call, log: o.log });
+  let schedule: NodeJS.Timeout | null = null;
   return {
     receiver,
     applier,
@@ -75,8 +76,14 @@ export function setUpInbound(o: {
     async start() {
       applier.start();
       await resync.resumeUnfinished();
+      // Scheduled resyncs (config.resync_interval_minutes): looked at every minute.
+      schedule = setInterval(() => {
+        resync.startIfDue().catch((error) => o.log.warn('scheduled resync not started', { error: (error as Error).message }));
+      }, 60_000);
+      schedule.unref();
     },
     async stop() {
+      if (schedule) clearInterval(schedule);
       await resync.stop();
       await applier.stop();
     },

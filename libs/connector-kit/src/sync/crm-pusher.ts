@@ -45,7 +45,7 @@ export interface CrmPusherOptions {
    */
   fieldState?: {
     alreadyInCrm(items: ContactPush[]): Promise<Set<string>>;
-    pushed(contactId: string, fields: Record<string, string>, at: string): Promise<void>;
+    pushed(contactId: string, fields: Record<string, string>, at: string, tagNames?: string[]): Promise<void>;
   };
   /** Rows per round; default 500. */
   roundSize?: number;
@@ -192,8 +192,8 @@ export class CrmPusher {
     const inCrm = (await this.options.fieldState?.alreadyInCrm(all)) ?? new Set<string>();
     for (const row of rows.filter((r) => inCrm.has(r.contact_id))) {
       await this.options.pool.query(
-        `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint) WHERE contact_id = $1`,
-        [row.contact_id, row.version],
+        `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint), pushed_tag_ids = $3 WHERE contact_id = $1`,
+        [row.contact_id, row.version, JSON.stringify(row.tag_ids)],
       );
     }
     rows = rows.filter((r) => !inCrm.has(r.contact_id));
@@ -338,7 +338,11 @@ export class CrmPusher {
       });
     }
     await this.append(row.contact_id, `contact:${row.version}`, events);
-    if (result.ok) await this.options.fieldState?.pushed(row.contact_id, item.fields, syncedAt);
+    if (result.ok) {
+      const applied = item.tags.current.filter((t) => !result.tags.skipped.includes(t.slug));
+      const name = (t: CrmTag) => (t.mappingType === 'tag' && t.externalId ? t.externalId : t.slug);
+      await this.options.fieldState?.pushed(row.contact_id, item.fields, syncedAt, applied.map(name));
+    }
     if (result.ok) {
       await this.options.pool.query(
         `UPDATE ${this.s}.sync_contacts SET pushed_version = GREATEST(pushed_version, $2::bigint), external_id = $3,
