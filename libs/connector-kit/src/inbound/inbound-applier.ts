@@ -69,6 +69,7 @@ export class InboundApplier {
   private stopped = false;
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  private lastErasureSweep = 0;
 
   constructor(private readonly o: InboundApplierOptions) {
     this.s = quoteIdent(o.schema);
@@ -120,6 +121,13 @@ export class InboundApplier {
 
   /** Applies what is pending; resolves with how many changes it handled. */
   async round(): Promise<number> {
+    // Erased contacts: what we knew of their values in the CRM goes too (looked at every 30 s).
+    if (Date.now() - this.lastErasureSweep > 30_000) {
+      this.lastErasureSweep = Date.now();
+      await this.o.pool.query(
+        `DELETE FROM ${this.s}.crm_field_state f USING ${this.s}.sync_contacts c WHERE c.contact_id = f.contact_id AND c.erased`,
+      );
+    }
     const integration = await this.integration();
     if (!integration || integration.status !== 'active') return 0;
     const client = await this.o.pool.connect();
