@@ -201,6 +201,7 @@ async function messaging(
       dailyCap: 1_000,
       maxAttempts: 3,
       retryBaseMs: 100,
+      leaseMs: 60_000,
       sendConcurrency: SEND_CONCURRENCY,
       contactsTopic: `${schema}_contacts`,
       eventsTopic: `${schema}_events`,

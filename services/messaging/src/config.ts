@@ -36,6 +36,11 @@ export interface MessagingConfig extends ServiceConfig {
   dailyCap: number;
   maxAttempts: number;
   retryBaseMs: number;
+  /**
+   * How long a worker holds what it claimed (a message, a reminder, a
+   * campaign); work of an instance that died comes back after it.
+   */
+  leaseMs: number;
   /** Messages sent at once by this instance. */
   sendConcurrency: number;
   contactsTopic: string;
@@ -71,6 +76,7 @@ export function loadMessagingConfig(env: NodeJS.ProcessEnv = process.env): Messa
     dailyCap: positiveInteger(env.MESSAGING_DAILY_CAP, 3, 'MESSAGING_DAILY_CAP'),
     maxAttempts: positiveInteger(env.MESSAGING_MAX_ATTEMPTS, 5, 'MESSAGING_MAX_ATTEMPTS'),
     retryBaseMs: positiveInteger(env.MESSAGING_RETRY_BASE_MS, 1000, 'MESSAGING_RETRY_BASE_MS'),
+    leaseMs: positiveInteger(env.MESSAGING_LEASE_MS, 60_000, 'MESSAGING_LEASE_MS'),
     sendConcurrency: positiveInteger(
       env.MESSAGING_SEND_CONCURRENCY,
       20,

@@ -55,6 +55,8 @@ export interface MessagingRuntimeOptions {
   clock?: () => Date;
   /** Consume topic `contacts` into the replica (default true). */
   consumeContacts?: boolean;
+  /** Connections of the service's pool; default: the send concurrency and 10 more, at least 20. */
+  poolSize?: number;
   /** Consume topic `events` into the reminder schedule (default true). */
   consumeEvents?: boolean;
 }
@@ -88,7 +90,7 @@ export async function startMessagingRuntime(
   options: MessagingRuntimeOptions = {},
 ): Promise<MessagingRuntime> {
   const base = await ServiceRuntime.open('messaging', config, log, {
-    poolSize: Math.max(20, config.sendConcurrency + 10),
+    poolSize: options.poolSize ?? Math.max(20, config.sendConcurrency + 10),
   });
   const { pool, eventStore } = base;
   const clock = options.clock ?? (() => new Date());
@@ -179,7 +181,7 @@ export async function startMessagingRuntime(
     schema: config.schema,
     dispatch: (id) => dispatcher.dispatch(id),
     concurrency: config.sendConcurrency,
-    leaseMs: 120_000,
+    leaseMs: config.leaseMs,
     pollMs: 200,
     clock,
     log: (message, fields) => log.warn(message, fields),
@@ -201,7 +203,7 @@ export async function startMessagingRuntime(
     schema: config.schema,
     requester,
     recipients,
-    leaseMs: 60_000,
+    leaseMs: config.leaseMs,
     pollMs: 1_000,
     batchSize: 100,
     clock,
@@ -229,7 +231,7 @@ export async function startMessagingRuntime(
     streams,
     requester,
     recipients,
-    leaseMs: 60_000,
+    leaseMs: config.leaseMs,
     pollMs: 1_000,
     concurrency: config.sendConcurrency,
     clock,

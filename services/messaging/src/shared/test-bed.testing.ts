@@ -35,6 +35,8 @@ export class TestSmtpServer {
   readonly received: TestMail[] = [];
   /** Addresses the server refuses at RCPT TO with 550 (a hard bounce). */
   readonly refuse = new Set<string>();
+  /** How long the server takes to accept each message (a slow server). */
+  delayMs = 0;
   private server!: SMTPServer;
   port = 0;
 
@@ -53,6 +55,10 @@ export class TestSmtpServer {
       },
       onData: (stream, session, callback) => {
         simpleParser(stream)
+          .then(async (mail) => {
+            if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+            return mail;
+          })
           .then((mail) => {
             this.received.push(
               Object.assign(mail, { envelopeTo: session.envelope.rcptTo.map((r) => r.address) }),
@@ -145,6 +151,7 @@ export function testConfig(id: string, overrides: Partial<MessagingConfig> = {})
     maxAttempts: 3,
     retryBaseMs: 50,
     sendConcurrency: 4,
+    leaseMs: 60_000,
     contactsTopic: `contacts_t_${id}`,
     eventsTopic: `events_t_${id}`,
     contactsUrl: 'http://127.0.0.1:1',
@@ -164,6 +171,7 @@ export async function startTestBed(
   const runtime = await startMessagingRuntime(config, quietLog, {
     consumeContacts: false,
     consumeEvents: false,
+    poolSize: 8,
     ...options,
   });
   const app = await createMessagingApp(runtime);
