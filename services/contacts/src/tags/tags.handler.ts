@@ -8,7 +8,7 @@
 // everyone), which is stricter than the seed's UNIQUE(name), never looser.
 // A tag's stream cannot be fenced the way a contact's can, so tag writes
 // that take a key check that their reservation is still inside its lease.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   schemaVersionOf,
   upcastTagEvent,
@@ -16,7 +16,12 @@ import {
   type TagCrmMappingType,
   type TagEvent,
 } from '@engagement/contracts';
-import { ConflictError, type CommandContext, type CommandResult } from '@engagement/decider';
+import {
+  ConflictError,
+  derivedId,
+  type CommandContext,
+  type CommandResult,
+} from '@engagement/decider';
 import type { EventStore } from '@engagement/event-store';
 import {
   decideTag,
@@ -93,7 +98,9 @@ export class TagsHandler {
     input: CreateTagInput,
     context: CommandContext,
   ): Promise<{ tagId: string; result: TagResult }> {
-    const tagId = randomUUID();
+    // Under an Idempotency-Key a retry names the same tag (and finds it
+    // created); one request may create several tags, told apart by name.
+    const tagId = derivedId(context, `tag:${input.name}`);
     const command: CreateTag = { type: 'CreateTag', tagId, ...input };
     // A dry run first: invalid input is refused before anything is reserved.
     const [created] = decideTag(command, initialTagState());

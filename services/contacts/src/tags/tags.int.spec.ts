@@ -106,6 +106,28 @@ describe('tags', () => {
     expect(responses.filter((r) => r.status === 409)).toHaveLength(19);
   });
 
+  it('one Idempotency-Key creates one tag: a retry answers with the first result', async () => {
+    const name = unique('Keyed Tag');
+    const key = { 'idempotency-key': `tag-${name}` };
+    const first = await t.request('POST', '/tags', { name }, key);
+    const retry = await t.request('POST', '/tags', { name }, key);
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    // A contact created with two new tags under one key gets two tags.
+    const tags = [unique('Keyed A'), unique('Keyed B')];
+    const contactKey = { 'idempotency-key': `contact-${name}` };
+    const body = { email: uniqueEmail('keyed'), tags };
+    const contact = await t.request('POST', '/contacts', body, contactKey);
+    const again = await t.request('POST', '/contacts', body, contactKey);
+    expect(contact.status).toBe(201);
+    expect(again.body).toEqual(contact.body);
+    const created = (await t.storedEvents('tag-')).filter(
+      (e) => e.event_type === 'TagCreated' && tags.includes(String(e.data.name)),
+    );
+    expect(new Set(created.map((e) => e.stream_id)).size).toBe(2);
+  });
+
   it('contacts created at once with the same new tag share one tag', async () => {
     const tag = unique('Shared New');
     const responses = await Promise.all(
