@@ -33,6 +33,8 @@ export interface PlatformUnderTest {
   /** Everything the processes printed, for failure messages. */
   logs(): string;
   connectors: ConnectorsUnderTest | null;
+  /** The messaging service (when PlatformOptions.messaging is given). */
+  messaging: MessagingUnderTest | null;
   /** Runs an operators' tool (tools/ops/src/<tool>) against these processes' schemas and keys. */
   runTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>;
   stop(): Promise<void>;
@@ -61,8 +63,22 @@ export interface PlatformOptions {
   contactsInstances?: number;
   /** Extra environment for the gateway only. */
   gatewayEnv?: NodeJS.ProcessEnv;
+  /**
+   * Also run the messaging service, sending email to this SMTP server (an
+   * emulator the test starts) and SMS to this Twilio API base; events then
+   * reads its reminders.
+   */
+  messaging?: { smtpUrl: string; twilioApiBase?: string; env?: NodeJS.ProcessEnv };
   /** Also run the CRM connectors, pointed at these API bases (the emulators). */
   connectors?: { hubspotApiBase: string; gohighlevelApiBase: string };
+}
+
+/** The messaging service of a platform under test (when PlatformOptions.messaging is given). */
+export interface MessagingUnderTest {
+  url: string;
+  schema: string;
+  topic: string;
+  trackingSecret: Buffer;
 }
 
 /** The CRM connectors of a platform under test (when PlatformOptions.connectors is given). */
@@ -92,7 +108,8 @@ export async function startPlatformUnderTest(
   const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
   const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
   const tokenKey = randomBytes(32);
-  const [gatewayPort, eventsPort, hubspotPort, gohighlevelPort] = [
+  const [gatewayPort, eventsPort, hubspotPort, gohighlevelPort, messagingPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -110,6 +127,14 @@ export async function startPlatformUnderTest(
         hubspotTopic: `crm.hubspot-e2e-${suffix}`,
         gohighlevelTopic: `crm.gohighlevel-e2e-${suffix}`,
         connectorsMasterKeys: `e2e:${randomBytes(32).toString('base64')}`,
+      }
+    : null;
+  const messaging: MessagingUnderTest | null = options.messaging
+    ? {
+        url: `http://127.0.0.1:${messagingPort}`,
+        schema: `messaging_e2e_${suffix}`,
+        topic: messagingTopic,
+        trackingSecret: randomBytes(32),
       }
     : null;
   const output: string[] = [];
@@ -145,9 +170,29 @@ export async function startPlatformUnderTest(
     EVENTS_TOPIC: eventsTopic,
     EVENTS_TOPIC_PARTITIONS: '3',
     CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
-    // No messaging process here: no reminders to read (and no group on the platform's topic).
-    EVENTS_MESSAGING_TOPIC: 'off',
+    // Without a messaging process, no reminders to read (and no group on the platform's topic).
+    EVENTS_MESSAGING_TOPIC: messaging ? messagingTopic : 'off',
   });
+  const messagingProcess =
+    messaging && options.messaging
+      ? startService('messaging', output, {
+          ...base,
+          MESSAGING_PORT: String(messagingPort),
+          MESSAGING_SCHEMA: messaging.schema,
+          EVENT_STORE_SCHEMA: eventStoreSchema,
+          MESSAGING_TOPIC: messagingTopic,
+          MESSAGING_TOPIC_PARTITIONS: '3',
+          CONTACTS_TOPIC: contactsTopic,
+          EVENTS_TOPIC: eventsTopic,
+          CONTACTS_URL: `http://127.0.0.1:${contactsPort}`,
+          SMTP_URL: options.messaging.smtpUrl,
+          TWILIO_API_BASE: options.messaging.twilioApiBase ?? 'http://127.0.0.1:4020',
+          MESSAGING_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}/api`,
+          MESSAGING_TRACKING_SECRET: messaging.trackingSecret.toString('base64'),
+          MESSAGING_QUIET_HOURS: 'off',
+          ...options.messaging.env,
+        })
+      : null;
   const connectorProcesses: ChildProcess[] = [];
   if (crm && options.connectors) {
     for (const [provider, port, schema, topic, apiBase] of [
@@ -191,6 +236,7 @@ export async function startPlatformUnderTest(
     API_BOOTSTRAP_KEY: apiKey,
     CONTACTS_URL: contactsPorts.map((port) => `http://127.0.0.1:${port}`).join(','),
     EVENTS_URL: `http://127.0.0.1:${eventsPort}`,
+    MESSAGING_URL: `http://127.0.0.1:${messagingPort}`,
     CONNECTOR_HUBSPOT_URL: `http://127.0.0.1:${hubspotPort}`,
     CONNECTOR_GOHIGHLEVEL_URL: `http://127.0.0.1:${gohighlevelPort}`,
     RATE_LIMIT_PER_SECOND: '100000',
@@ -204,6 +250,7 @@ export async function startPlatformUnderTest(
       stopProcess(events),
       ...contactsProcesses.map(stopProcess),
       ...connectorProcesses.map(stopProcess),
+      ...(messagingProcess ? [stopProcess(messagingProcess)] : []),
     ]);
     const connectorSchemas = crm ? [crm.hubspotSchema, crm.gohighlevelSchema] : [];
     for (const schema of [
@@ -212,6 +259,7 @@ export async function startPlatformUnderTest(
       eventStoreSchema,
       gatewaySchema,
       ...connectorSchemas,
+      ...(messaging ? [messaging.schema] : []),
     ]) {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
@@ -226,6 +274,9 @@ export async function startPlatformUnderTest(
     }
     await waitForHealth(`http://127.0.0.1:${eventsPort}/health`, events, output);
     await waitForHealth(`http://127.0.0.1:${gatewayPort}/health`, gateway, output);
+    if (messaging && messagingProcess) {
+      await waitForHealth(`${messaging.url}/health`, messagingProcess, output);
+    }
     if (crm) {
       await waitForHealth(`${crm.hubspotUrl}/health`, connectorProcesses[0]!, output);
       await waitForHealth(`${crm.gohighlevelUrl}/health`, connectorProcesses[1]!, output);
@@ -257,6 +308,7 @@ export async function startPlatformUnderTest(
     pool,
     logs: () => output.join(''),
     connectors: crm,
+    messaging,
     runTool: (tool, args, env = {}) =>
       spawnSync(
         join(root, 'node_modules', '.bin', 'node'),
@@ -271,6 +323,7 @@ export async function startPlatformUnderTest(
             EVENT_STORE_SCHEMA: eventStoreSchema,
             CONTACTS_MASTER_KEYS: masterKeys,
             EVENTS_SCHEMA: eventsSchema,
+            ...(messaging ? { MESSAGING_SCHEMA: messaging.schema } : {}),
             ...env,
           },
         },
