@@ -25,6 +25,9 @@ import { quoteIdent } from '@engagement/projections';
 import type { Pool, PoolClient } from 'pg';
 import type { PersonalDataReader } from './personal-data-reader';
 
+/** Data key look-ups in flight at once (the contacts service answers each). */
+const DECRYPT_CONCURRENCY = 16;
+
 export interface ContactsFeedOptions {
   pool: Pool;
   schema: string;
@@ -45,16 +48,23 @@ export class ContactsFeed {
 
   /** For consumeEvents' handleBatch. */
   async handleBatch(events: RecordedEvent[]): Promise<void> {
-    // Decrypt outside the transaction (it may call the contacts service).
-    const readable: Array<RecordedEvent & { erased?: boolean }> = [];
-    for (const event of events) {
-      try {
-        readable.push(await this.options.reader.decrypt(event));
-      } catch (error) {
-        if (!this.options.reader.isErased(error)) throw error;
-        readable.push({ ...event, erased: true });
-      }
-    }
+    // Decrypt outside the transaction (it may call the contacts service for
+    // data keys), several contacts at a time; the order is kept.
+    const readable: Array<RecordedEvent & { erased?: boolean }> = new Array(events.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(DECRYPT_CONCURRENCY, events.length) }, async () => {
+        while (next < events.length) {
+          const i = next++;
+          try {
+            readable[i] = await this.options.reader.decrypt(events[i]);
+          } catch (error) {
+            if (!this.options.reader.isErased(error)) throw error;
+            readable[i] = { ...events[i], erased: true };
+          }
+        }
+      }),
+    );
     const fresh = await applyOnceBatch(
       this.options.pool,
       { schema: this.options.schema, consumer: `connector-${this.options.provider}-contacts-feed` },
