@@ -2,6 +2,10 @@
 // /contacts, bulk import rows). The steps, in this order:
 //   1. check the whole request against the domain rules (a dry run of the
 //      decider), so invalid input is refused before anything is written;
+//   then, in the common case (an email never reserved before, tags that all
+//   exist), one multi-stream append: the email's first reservation and the
+//   contact's events together, all or nothing. Otherwise (that append is
+//   refused, or the event store has no appendToStreams):
 //   2. reserve the email for the new contact id (email-reservation/);
 //   3. resolve the tags, creating the ones that do not exist yet (tags/);
 //   4. decide and append the contact's events in one append.
@@ -12,10 +16,14 @@
 // create win, and a retry after a crash completes instead of being stuck.
 import { randomUUID } from 'node:crypto';
 import { derivedId, type CommandContext } from '@engagement/decider';
+import {
+  AppendToStreamsNotSupportedError,
+  WrongExpectedRevisionError,
+} from '@engagement/event-store';
 import { checkEmail, contactDecider, decideAll, initialContactState } from '../domain';
 import type { EmailReservations } from '../email-reservation/email-reservation';
 import type { ContactResult, ContactStreams } from '../shared/contact-streams';
-import { tagReferences, type TagResolver } from '../tags/tag-resolver';
+import { tagReferences, type TagReference, type TagResolver } from '../tags/tag-resolver';
 import {
   createCommands,
   createOnlyDecider,
@@ -44,6 +52,9 @@ export interface CreateContactOutcome {
 }
 
 export class CreateContactHandler {
+  /** False once the event store said it cannot append to several streams at once. */
+  private oneAppend = true;
+
   constructor(
     private readonly contacts: ContactStreams,
     private readonly emails: EmailReservations,
@@ -68,6 +79,16 @@ export class CreateContactHandler {
       initialContactState(),
       context,
     );
+
+    const fresh = await this.createInOneAppend(
+      contactId,
+      input,
+      tagRefs,
+      request.mode,
+      newId,
+      context,
+    );
+    if (fresh) return fresh;
 
     // 2. The email.
     let target = contactId;
@@ -101,5 +122,47 @@ export class CreateContactHandler {
         : await this.contacts.decide(target, decider, null, context);
     const created = result.events.some((event) => event.type === 'ContactCreated');
     return { contactId: target, created, result };
+  }
+
+  /**
+   * The common case in one append: the email's first reservation and the new
+   * contact's events. Null when it does not apply (a tag to create first, an
+   * email reserved before, a contact stream that exists, an event store
+   * without appendToStreams): nothing was written, and the caller goes the
+   * long way, which handles every case.
+   */
+  private async createInOneAppend(
+    contactId: string,
+    input: ContactInput,
+    tagRefs: readonly TagReference[],
+    mode: CreateMode,
+    newId: () => string,
+    context: CommandContext,
+  ): Promise<CreateContactOutcome | null> {
+    if (!this.oneAppend) return null;
+    // Only tags that exist: creating one before knowing the email is free
+    // would leave it behind when the create is refused.
+    const tags = await this.tagResolver.existing(tagRefs);
+    if (tags === null) return null;
+    const decider =
+      mode === 'create'
+        ? createOnlyDecider(contactId, createCommands(contactId, input, tags, newId))
+        : upsertDecider(contactId, input, tags, newId);
+    const contact = this.contacts.decideOnNewStream(contactId, decider, null, context);
+    if (contact === null) return null;
+    try {
+      const [, appended] = await this.contacts.store.appendToStreams([
+        this.emails.firstReservation(input.email, contactId, context),
+        contact.append,
+      ]);
+      return { contactId, created: true, result: contact.result(appended) };
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) return null;
+      if (error instanceof AppendToStreamsNotSupportedError) {
+        this.oneAppend = false;
+        return null;
+      }
+      throw error;
+    }
   }
 }

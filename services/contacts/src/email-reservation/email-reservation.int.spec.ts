@@ -4,8 +4,13 @@
 // contacts.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { toNewEvent } from '@engagement/decider';
+import { AppendToStreamsNotSupportedError, type EventStore } from '@engagement/event-store';
+import { CreateContactHandler } from '../contacts/create-contact.handler';
+import { systemContext } from '../shared/command-context';
+import { ContactStreams } from '../shared/contact-streams';
 import { startTestApp, uniqueEmail, type TestApp } from '../shared/test-app.testing';
-import { emailReservationStreamId } from './email-reservation';
+import { TagResolver } from '../tags/tag-resolver';
+import { EmailReservations, emailReservationStreamId } from './email-reservation';
 
 let t: TestApp;
 
@@ -35,7 +40,85 @@ async function danglingReservation(email: string, ageMs: number): Promise<string
   return holderId;
 }
 
+/** The service's create handler over a store that has no appendToStreams (as on EventStoreDB). */
+function handlerWithoutMultiStreamAppends(): {
+  handler: CreateContactHandler;
+  attempts: () => number;
+} {
+  let attempts = 0;
+  const store: EventStore = Object.create(t.runtime.contactStore);
+  store.appendToStreams = async () => {
+    attempts++;
+    throw new AppendToStreamsNotSupportedError('test', 'a store without multi-stream appends');
+  };
+  const contacts = new ContactStreams(store);
+  const emails = new EmailReservations(contacts, t.runtime.keys, t.runtime.config.emailHashKey);
+  const handler = new CreateContactHandler(contacts, emails, new TagResolver(t.runtime.tags));
+  return { handler, attempts: () => attempts };
+}
+
 describe('email reservations', () => {
+  it('a create writes the reservation and the contact in one append (one transaction)', async () => {
+    const email = uniqueEmail('one-append');
+    const response = await t.request('POST', '/contacts', { email, tags: ['one-append'] });
+    expect(response.status).toBe(201);
+    // The tag existed before the second create: only that one can be one append.
+    const secondEmail = uniqueEmail('one-append-2');
+    const second = await t.request('POST', '/contacts', {
+      email: secondEmail,
+      tags: ['one-append'],
+    });
+    expect(second.status).toBe(201);
+    const rows = await t.query<{ stream_id: string; xid: string }>(
+      `SELECT stream_id, xmin::text AS xid FROM "${t.eventStoreSchema}".events
+        WHERE stream_id = ANY($1)`,
+      [
+        [
+          `contact-${second.body.id}`,
+          emailReservationStreamId(secondEmail, t.runtime.config.emailHashKey),
+        ],
+      ],
+    );
+    expect(new Set(rows.map((row) => row.stream_id)).size).toBe(2);
+    expect(new Set(rows.map((row) => row.xid)).size).toBe(1);
+  });
+
+  it('on a store without multi-stream appends, a create reserves then creates, and 409s as before', async () => {
+    const { handler, attempts } = handlerWithoutMultiStreamAppends();
+    const email = uniqueEmail('fallback');
+    const context = systemContext('test', randomUUID());
+    const first = await handler.execute(
+      { input: { email, source: 'api' }, tags: [], mode: 'create' },
+      context,
+    );
+    expect(first.created).toBe(true);
+    const again = handler.execute(
+      { input: { email, source: 'api' }, tags: [], mode: 'create' },
+      context,
+    );
+    await expect(again).rejects.toMatchObject({
+      code: 'email-taken',
+      details: { contactId: first.contactId },
+    });
+    // Asked once, then never again.
+    expect(attempts()).toBe(1);
+    const reservation = await t.storedEvents(
+      emailReservationStreamId(email, t.runtime.config.emailHashKey),
+    );
+    expect(reservation.map((e) => e.data.holderId)).toEqual([first.contactId]);
+  });
+
+  it('on a store without multi-stream appends, a create after a crashed create still completes it', async () => {
+    const { handler } = handlerWithoutMultiStreamAppends();
+    const email = uniqueEmail('fallback-crashed');
+    const holderId = await danglingReservation(email, 0);
+    const outcome = await handler.execute(
+      { input: { email, source: 'api' }, tags: [], mode: 'create' },
+      systemContext('test', randomUUID()),
+    );
+    expect(outcome).toMatchObject({ contactId: holderId, created: true });
+  });
+
   it('name their stream by a keyed hash: no address in any stream id, none testable without the key', async () => {
     const email = uniqueEmail('hashed');
     await t.request('POST', '/contacts', { email });

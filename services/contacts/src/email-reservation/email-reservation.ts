@@ -5,8 +5,11 @@
 // reads the event store without the key cannot test whether an address was
 // ever a contact), whose last event names the contact that holds the address.
 //
-// - Create: reserve for the new contact id, then append its ContactCreated.
-//   A reservation whose contact stream does not exist (a create in flight, or
+// - Create: the reservation and the contact's ContactCreated in one
+//   multi-stream append when the address was never reserved (the common
+//   case: nothing can be left half-done). Otherwise, or on an event store
+//   without appendToStreams: reserve for the new contact id, then append its
+//   ContactCreated. A reservation whose contact stream does not exist (a create in flight, or
 //   one that crashed after reserving) is not taken over: the caller creates
 //   that very contact id instead (see contacts/create-contact.handler.ts), and
 //   the contact stream's 'no_stream' append decides who wins. So a retry
@@ -20,10 +23,11 @@
 import { createHmac } from 'node:crypto';
 import { schemaVersionOf } from '@engagement/contracts';
 import { toNewEvent, type CommandContext } from '@engagement/decider';
-import { WrongExpectedRevisionError } from '@engagement/event-store';
+import { WrongExpectedRevisionError, type StreamAppend } from '@engagement/event-store';
 import type { DataKeyStore } from '../personal-data/data-keys';
 import { contactStreamId, type ContactStreams } from '../shared/contact-streams';
 import {
+  firstReservation,
   release,
   reserve,
   type HolderStatus,
@@ -57,6 +61,16 @@ export class EmailReservations {
         // read model still has its row, and seed's contacts.email is UNIQUE.
         return state.contact.email === email ? 'holds' : 'elsewhere';
     }
+  }
+
+  /**
+   * The address's first reservation for a new contact, as a part of the
+   * append that creates the contact (contacts/create-contact.handler.ts,
+   * bulk-import/): fails, with the whole append, when the address was ever
+   * reserved, and the caller then goes through reserveForCreate().
+   */
+  firstReservation(email: string, contactId: string, context: CommandContext): StreamAppend {
+    return firstReservation(emailReservationStreamId(email, this.hashKey), contactId, context);
   }
 
   /** For creates: absent holders are reported, never taken over. */

@@ -15,7 +15,9 @@ import {
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
+  type AppendResult,
   type EventStore,
+  type StreamAppend,
 } from '@engagement/event-store';
 import {
   batchDecider,
@@ -30,6 +32,14 @@ export type ContactResult = CommandResult<ContactEvent, ContactState>;
 
 export function contactStreamId(contactId: string): string {
   return `contact-${contactId}`;
+}
+
+/** A decision on a stream that does not exist yet, to append together with other streams. */
+export interface NewStreamDecision {
+  /** This stream's part of the multi-stream append (expects 'no_stream'). */
+  append: StreamAppend;
+  /** The command's result once that append succeeded with `appended`. */
+  result(appended: AppendResult): ContactResult;
 }
 
 const contactBatchDecider = batchDecider(contactDecider);
@@ -61,6 +71,49 @@ export class ContactStreams {
     context: CommandContext,
   ): Promise<ContactResult> {
     return runCommand(this.store, contactStreamId(contactId), decider, command, context, upcasting);
+  }
+
+  /**
+   * The events a decider decides on a contact stream that does not exist
+   * yet, ready to be appended (with 'no_stream') as a part of a multi-stream
+   * append; null when it decides nothing or refuses on an empty stream (the
+   * caller then runs the command the ordinary way, which reads the stream).
+   */
+  decideOnNewStream<Command>(
+    contactId: string,
+    decider: Decider<Command, ContactEvent, ContactState>,
+    command: Command,
+    context: CommandContext,
+  ): NewStreamDecision | null {
+    const streamId = contactStreamId(contactId);
+    const initial = decider.initialState();
+    let events: ContactEvent[];
+    try {
+      events = decider.decide(command, initial, context);
+    } catch {
+      return null;
+    }
+    if (events.length === 0) return null;
+    // Under an Idempotency-Key the ids are derived (as in decideNew): a
+    // retry of an append that went through is answered with its result.
+    const ids = nextEventIds(context, streamId, events.length);
+    return {
+      append: {
+        streamId,
+        events: events.map((event, i) => toNewEvent(event, context, upcasting, ids[i])),
+        expectedRevision: 'no_stream',
+      },
+      result: (appended) => {
+        recordAppended(context, streamId, events.length);
+        return {
+          streamId,
+          events,
+          state: events.reduce((folded, event) => decider.evolve(folded, event), initial),
+          revision: appended.nextExpectedRevision,
+          position: appended.position,
+        };
+      },
+    };
   }
 
   /**

@@ -26,6 +26,8 @@ import {
   WrongExpectedRevisionError,
   type EventStore,
   type ExpectedRevision,
+  type NewEvent,
+  type StreamAppend,
 } from '@engagement/event-store';
 
 /** How long an unfinished reservation is protected from a takeover. */
@@ -83,6 +85,31 @@ export async function readReservation(store: EventStore, streamId: string): Prom
   return { holderId, expected: last.revision, changedAt: Date.parse(last.metadata.occurredAt) };
 }
 
+function reservationEvent(event: ReservationEvent, context: CommandContext): NewEvent {
+  // The time of the append itself, not of the request: leases count from it.
+  const stamped = { ...context, now: new Date() };
+  return toNewEvent(event, stamped, { schemaVersionOf: () => 1 });
+}
+
+/**
+ * The first reservation of a key, as one part of a multi-stream append
+ * (EventStore.appendToStreams) with the holder's own events: the key and the
+ * holder then appear together or not at all, so no crash can leave a
+ * reservation without its holder. It expects 'no_stream': a key reserved
+ * before makes the whole append fail, and the caller goes through reserve().
+ */
+export function firstReservation(
+  streamId: string,
+  holderId: string,
+  context: CommandContext,
+): StreamAppend {
+  return {
+    streamId,
+    events: [reservationEvent({ type: 'KeyReserved', data: { holderId } }, context)],
+    expectedRevision: 'no_stream',
+  };
+}
+
 async function append(
   store: EventStore,
   streamId: string,
@@ -91,15 +118,9 @@ async function append(
   context: CommandContext,
 ): Promise<boolean> {
   try {
-    // The time of the append itself, not of the request: leases count from it.
-    const stamped = { ...context, now: new Date() };
-    await store.appendToStream(
-      streamId,
-      [toNewEvent(event, stamped, { schemaVersionOf: () => 1 })],
-      {
-        expectedRevision: expected,
-      },
-    );
+    await store.appendToStream(streamId, [reservationEvent(event, context)], {
+      expectedRevision: expected,
+    });
     return true;
   } catch (error) {
     if (error instanceof WrongExpectedRevisionError) return false;

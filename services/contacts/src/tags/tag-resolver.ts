@@ -55,6 +55,23 @@ export class TagResolver {
     return resolved;
   }
 
+  /**
+   * The tags when every one of them exists already, without creating any;
+   * null as soon as one does not (the caller then resolves them with
+   * resolve(), once it knows its command will go ahead).
+   */
+  async existing(references: readonly TagReference[]): Promise<TagRef[] | null> {
+    const found: TagRef[] = [];
+    for (const reference of references) {
+      const existing =
+        (await this.tags.tagHolding('slug', reference.slug)) ??
+        (await this.tags.tagHolding('name', reference.name));
+      if (!existing) return null;
+      found.push(existing);
+    }
+    return found;
+  }
+
   private async resolveOne(reference: TagReference, context: CommandContext): Promise<TagRef> {
     // Long enough to outlast a crashed creator's lease, after which its reservation is taken over.
     const deadline = Date.now() + RESERVATION_LEASE_MS + 2_000;
