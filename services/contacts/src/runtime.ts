@@ -15,6 +15,7 @@ import { eventActivitiesConsumer } from './activities/event-activities.consumer'
 import { messageActivitiesConsumer } from './activities/message-activities.consumer';
 import { RecordActivityHandler } from './activities/record-activity.handler';
 import { ImportJobs } from './bulk-import/import-jobs.table';
+import { ImportBatch } from './bulk-import/import-batch';
 import { ImportWorker, type ImportWorkerOptions } from './bulk-import/import-worker';
 import type { ContactsConfig } from './config';
 import { CONTACTS_RELAYED_STREAMS } from './contacts-relay';
@@ -111,6 +112,10 @@ export async function startContactsRuntime(
   await importJobs.prepare();
   const importWorker = config.importWorkerEnabled
     ? new ImportWorker(importJobs, createContact, log, {
+        batchSize: 1_000,
+        batches: new ImportBatch(createContact, tagResolver, contactStore, {
+          concurrency: Math.min(16, poolSize),
+        }),
         ...options.importWorker,
         concurrency: Math.min(options.importWorker?.concurrency ?? 32, poolSize),
       })

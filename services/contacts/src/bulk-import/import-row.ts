@@ -18,7 +18,10 @@ import { validationProblem, type FieldError } from '@engagement/http';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { CreateContactDto } from '../contacts/contact.dto';
-import type { CreateContactHandler } from '../contacts/create-contact.handler';
+import type {
+  CreateContactHandler,
+  CreateContactRequest,
+} from '../contacts/create-contact.handler';
 import type { ImportRow } from './import-parser';
 
 export type RowOutcome = { kind: 'created' | 'updated' } | { kind: 'failed'; errors: FieldError[] };
@@ -36,6 +39,18 @@ export async function importRow(
   row: ImportRow,
   context: CommandContext,
 ): Promise<RowOutcome> {
+  const checked = await checkImportRow(jobId, row);
+  if (checked.kind === 'failed') return checked;
+  return applyImportRow(handler, checked.request, context);
+}
+
+/** A row as a create request, or the row's errors (the DTO's rules, as for POST /contacts). */
+export async function checkImportRow(
+  jobId: string,
+  row: ImportRow,
+): Promise<
+  { kind: 'request'; request: CreateContactRequest } | Extract<RowOutcome, { kind: 'failed' }>
+> {
   if (row.record === null) {
     return { kind: 'failed', errors: [{ field: '', message: row.problem ?? 'unreadable row' }] };
   }
@@ -50,47 +65,63 @@ export async function importRow(
     return { kind: 'failed', errors: validationProblem(problems).problem.errors ?? [] };
   }
 
-  let counter = 0;
   const rowKey = `${jobId}:${row.rowNumber}`;
-  const contactId = derivedUuid(rowKey);
-  try {
-    const outcome = await handler.execute(
-      {
-        input: {
-          email: dto.email,
-          firstName: dto.firstName,
-          lastName: dto.lastName,
-          phone: dto.phone,
-          timezone: dto.timezone,
-          locale: dto.locale,
-          avatarUrl: dto.avatarUrl,
-          lifecycleStage: dto.lifecycleStage,
-          properties: dto.properties,
-          syncToCrms: dto.syncToCrms,
-          source: 'import',
-        },
-        tags: dto.tags ?? [],
-        mode: 'upsert',
-        contactId,
-        newId: () => derivedUuid(`${rowKey}:${++counter}`),
+  return {
+    kind: 'request',
+    request: {
+      input: {
+        email: dto.email,
+        firstName: dto.firstName,
+        lastName: dto.lastName,
+        phone: dto.phone,
+        timezone: dto.timezone,
+        locale: dto.locale,
+        avatarUrl: dto.avatarUrl,
+        lifecycleStage: dto.lifecycleStage,
+        properties: dto.properties,
+        syncToCrms: dto.syncToCrms,
+        source: 'import',
       },
-      context,
-    );
-    return { kind: outcome.contactId === contactId ? 'created' : 'updated' };
+      tags: dto.tags ?? [],
+      mode: 'upsert',
+      contactId: derivedUuid(rowKey),
+      newIds: () => {
+        let counter = 0;
+        return () => derivedUuid(`${rowKey}:${++counter}`);
+      },
+    },
+  };
+}
+
+/** A checked row through the single-create path (create-contact.handler.ts). */
+export async function applyImportRow(
+  handler: CreateContactHandler,
+  request: CreateContactRequest,
+  context: CommandContext,
+): Promise<RowOutcome> {
+  try {
+    const outcome = await handler.execute(request, context);
+    return { kind: outcome.contactId === request.contactId ? 'created' : 'updated' };
   } catch (error) {
-    // A rule the row breaks (422), an email in flux or a busy contact (409):
-    // the row's failure. Anything else (the database is down) fails the
-    // batch, which is retried.
-    if (error instanceof WrongExpectedRevisionError) {
-      return {
-        kind: 'failed',
-        errors: [
-          { field: '', message: 'the contact was busy with other changes; import the row again' },
-        ],
-      };
-    }
-    if (!(error instanceof DomainError)) throw error;
-    const field = typeof error.details.field === 'string' ? error.details.field : '';
-    return { kind: 'failed', errors: [{ field, message: error.message }] };
+    return rowFailure(error);
   }
+}
+
+/**
+ * A rule the row breaks (422), an email in flux or a busy contact (409):
+ * the row's failure. Anything else (the database is down) is thrown: it
+ * fails the batch, which is retried.
+ */
+export function rowFailure(error: unknown): Extract<RowOutcome, { kind: 'failed' }> {
+  if (error instanceof WrongExpectedRevisionError) {
+    return {
+      kind: 'failed',
+      errors: [
+        { field: '', message: 'the contact was busy with other changes; import the row again' },
+      ],
+    };
+  }
+  if (!(error instanceof DomainError)) throw error;
+  const field = typeof error.details.field === 'string' ? error.details.field : '';
+  return { kind: 'failed', errors: [{ field, message: error.message }] };
 }

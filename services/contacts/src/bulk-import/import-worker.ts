@@ -22,6 +22,7 @@ import type { CreateContactHandler } from '../contacts/create-contact.handler';
 import { systemContext } from '../shared/command-context';
 import type { Log } from '../shared/log';
 import type { BatchProgress, ImportJob, ImportJobs, RowError } from './import-jobs.table';
+import type { ImportBatch } from './import-batch';
 import { parseImport, type ImportRow } from './import-parser';
 import { importRow, type RowOutcome } from './import-row';
 
@@ -34,6 +35,11 @@ export interface ImportWorkerOptions {
   pollIntervalMs?: number;
   /** On stop, how long the rows in flight may take to finish before the batch is abandoned. */
   stopGraceMs?: number;
+  /**
+   * The set-based path (import-batch.ts): each batch in a few statements.
+   * Without it, every row goes through the create handler on its own.
+   */
+  batches?: ImportBatch;
 }
 
 const MAX_BATCH_FAILURES = 5;
@@ -52,6 +58,7 @@ export class ImportWorker {
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly stopGraceMs: number;
+  private readonly batches: ImportBatch | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -73,6 +80,7 @@ export class ImportWorker {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.stopGraceMs = options.stopGraceMs ?? 2_000;
+    this.batches = options.batches;
     this.stopping = new Promise((resolve) => (this.signalStop = resolve));
   }
 
@@ -202,6 +210,7 @@ export class ImportWorker {
     batch: ImportRow[],
     context: ReturnType<typeof systemContext>,
   ): Promise<BatchRun> {
+    if (this.batches) return this.runSetBased(this.batches, jobId, batch, context);
     const outcomes = new Array<RowOutcome | undefined>(batch.length).fill(undefined);
     let error: Error | undefined;
     let next = 0;
@@ -221,6 +230,28 @@ export class ImportWorker {
     await Promise.race([lanes, this.stopping.then(() => this.graceOver)]);
     // A copy: rows abandoned after the grace period may still settle later.
     return { outcomes: [...outcomes], error };
+  }
+
+  /**
+   * The batch on the set-based path: all of its rows' outcomes, or none (on
+   * a failure, or when stopping outlasts the grace period: the next process
+   * does the batch again, which repeats what this one did).
+   */
+  private async runSetBased(
+    batches: ImportBatch,
+    jobId: string,
+    batch: ImportRow[],
+    context: ReturnType<typeof systemContext>,
+  ): Promise<BatchRun> {
+    const none = () => new Array<RowOutcome | undefined>(batch.length).fill(undefined);
+    const run = batches.run(jobId, batch, context).then(
+      (outcomes): BatchRun => ({ outcomes }),
+      (error: Error): BatchRun => ({ outcomes: none(), error }),
+    );
+    const abandoned = this.stopping
+      .then(() => this.graceOver)
+      .then((): BatchRun => ({ outcomes: none() }));
+    return Promise.race([run, abandoned]);
   }
 
   /**

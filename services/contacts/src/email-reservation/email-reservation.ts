@@ -28,8 +28,10 @@ import type { DataKeyStore } from '../personal-data/data-keys';
 import { contactStreamId, type ContactStreams } from '../shared/contact-streams';
 import {
   firstReservation,
+  readReservation,
   release,
   reserve,
+  type Reservation,
   type HolderStatus,
   type ReservationPolicy,
   type ReserveResult,
@@ -73,9 +75,17 @@ export class EmailReservations {
     return firstReservation(emailReservationStreamId(email, this.hashKey), contactId, context);
   }
 
-  /** For creates: absent holders are reported, never taken over. */
-  reserveForCreate(email: string, contactId: string, context: CommandContext) {
-    return this.reserve(email, contactId, context, false);
+  /** The address's reservation as it stands (holder null: free, or never reserved). */
+  current(email: string): Promise<Reservation> {
+    return readReservation(this.contacts.store, emailReservationStreamId(email, this.hashKey));
+  }
+
+  /**
+   * For creates: absent holders are reported, never taken over. `known`:
+   * the reservation as the caller just read it (current()).
+   */
+  reserveForCreate(email: string, contactId: string, context: CommandContext, known?: Reservation) {
+    return this.reserve(email, contactId, context, false, known);
   }
 
   /** For email changes: absent holders past the lease are fenced and taken over. */
@@ -97,6 +107,7 @@ export class EmailReservations {
     contactId: string,
     context: CommandContext,
     fenceAbsent: boolean,
+    known?: Reservation,
   ): Promise<ReserveResult> {
     const policy: ReservationPolicy = {
       statusOf: (holderId) => this.holderStatus(holderId, email),
@@ -108,6 +119,8 @@ export class EmailReservations {
       contactId,
       policy,
       context,
+      undefined,
+      known,
     );
   }
 

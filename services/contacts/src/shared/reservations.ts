@@ -21,7 +21,7 @@
 //   check before their append that they are still inside the lease.
 // Callers decide what "taken" means for them (409, an upsert, completing a
 // crashed create), which is why reserve() reports instead of throwing.
-import { ConflictError, toNewEvent, type CommandContext } from '@engagement/decider';
+import { ConflictError, nextEventIds, toNewEvent, type CommandContext } from '@engagement/decider';
 import {
   WrongExpectedRevisionError,
   type EventStore,
@@ -85,10 +85,10 @@ export async function readReservation(store: EventStore, streamId: string): Prom
   return { holderId, expected: last.revision, changedAt: Date.parse(last.metadata.occurredAt) };
 }
 
-function reservationEvent(event: ReservationEvent, context: CommandContext): NewEvent {
+function reservationEvent(event: ReservationEvent, context: CommandContext, id?: string): NewEvent {
   // The time of the append itself, not of the request: leases count from it.
   const stamped = { ...context, now: new Date() };
-  return toNewEvent(event, stamped, { schemaVersionOf: () => 1 });
+  return toNewEvent(event, stamped, { schemaVersionOf: () => 1 }, id);
 }
 
 /**
@@ -105,7 +105,15 @@ export function firstReservation(
 ): StreamAppend {
   return {
     streamId,
-    events: [reservationEvent({ type: 'KeyReserved', data: { holderId } }, context)],
+    // Derived under an Idempotency-Key, so that the store answers a retry of
+    // the whole multi-stream append with its first result.
+    events: [
+      reservationEvent(
+        { type: 'KeyReserved', data: { holderId } },
+        context,
+        nextEventIds(context, streamId, 1)[0],
+      ),
+    ],
     expectedRevision: 'no_stream',
   };
 }
@@ -141,14 +149,20 @@ export async function reserve(
   policy: ReservationPolicy,
   context: CommandContext,
   leaseMs = RESERVATION_LEASE_MS,
+  /** The reservation as the caller just read it: saves this a round trip. */
+  known?: Reservation,
 ): Promise<ReserveResult> {
   const reserved = { type: 'KeyReserved', data: { holderId } } as const;
   // Most keys are new: try that first, and read only when the stream exists.
-  if (await append(store, streamId, reserved, 'no_stream', context)) {
-    return { outcome: 'reserved', reservedAt: Date.now(), firstEver: true };
+  if (known === undefined || known.expected === 'no_stream') {
+    if (await append(store, streamId, reserved, 'no_stream', context)) {
+      return { outcome: 'reserved', reservedAt: Date.now(), firstEver: true };
+    }
+    known = undefined;
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await readReservation(store, streamId);
+    const current = known ?? (await readReservation(store, streamId));
+    known = undefined;
     if (current.holderId === null) {
       if (await append(store, streamId, reserved, current.expected, context)) {
         return { outcome: 'reserved', reservedAt: Date.now(), firstEver: false };
