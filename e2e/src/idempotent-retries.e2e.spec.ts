@@ -64,9 +64,10 @@ class SlowAnswers {
   }
 }
 
-const GATEWAY_TIMEOUT_MS = 2_000;
+// Long enough that only the held answers miss it, even on a busy machine.
+const GATEWAY_TIMEOUT_MS = 5_000;
 let platform: PlatformUnderTest;
-const proxy = new SlowAnswers(GATEWAY_TIMEOUT_MS + 1_500);
+const proxy = new SlowAnswers(GATEWAY_TIMEOUT_MS + 2_000);
 
 beforeAll(async () => {
   const proxyUrl = await proxy.listen();
