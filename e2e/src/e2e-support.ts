@@ -2,7 +2,11 @@
 // consumer group of its own, so it sees everything the platform under test
 // published), a client of the gateway with the platform's API key, and
 // waiting for something to become true.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { findWorkspaceRoot } from '@engagement/config';
 import { KafkajsBus, silentLogger } from '@engagement/bus';
 import { fromWireEvent, type RecordedEvent } from '@engagement/event-store';
 import type { PlatformUnderTest } from './platform-under-test';
@@ -80,4 +84,45 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A free TCP port on 127.0.0.1 (for a process the test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * Starts an emulator of a third party (emulators/<name>) as a process, as
+ * `npm start` does, and waits for its health URL. kill() it at the end.
+ */
+export async function startEmulatorProcess(
+  name: string,
+  env: Record<string, string>,
+  healthUrl: string,
+): Promise<ChildProcess> {
+  const root = findWorkspaceRoot();
+  const child = spawn(
+    join(root, 'node_modules', '.bin', 'node'),
+    ['-r', '@swc-node/register', join(root, 'emulators', name, 'src', 'main.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
+      stdio: 'ignore',
+    },
+  );
+  await eventually(`the ${name} emulator`, async () =>
+    (await fetch(healthUrl)
+      .then((r) => r.ok)
+      .catch(() => false))
+      ? true
+      : undefined,
+  );
+  return child;
 }

@@ -90,7 +90,12 @@ export class ServiceRuntime {
     log: Log,
     options: ServiceRuntimeOptions = {},
   ): Promise<ServiceRuntime> {
-    const pool = new Pool({ connectionString: config.databaseUrl, max: options.poolSize ?? 30 });
+    // Small by default: seven services (and their test copies) share one
+    // PostgreSQL, whose max_connections is often 100; DB_POOL_SIZE raises it.
+    const pool = new Pool({
+      connectionString: config.databaseUrl,
+      max: options.poolSize ?? defaultPoolSize(),
+    });
     pool.on('error', (error) =>
       log.warn('idle database connection lost', { error: error.message }),
     );
@@ -389,4 +394,13 @@ async function waitUntilReached(
     }
   }
   throw new Error(timeoutMessage);
+}
+
+/** DB_POOL_SIZE, else 10 connections per service pool. */
+export function defaultPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.DB_POOL_SIZE ?? 10);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`DB_POOL_SIZE must be a positive whole number; got "${env.DB_POOL_SIZE}"`);
+  }
+  return value;
 }

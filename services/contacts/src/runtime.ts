@@ -7,7 +7,7 @@
 // order.
 import type { EventStore } from '@engagement/event-store';
 import type { RunningProjection } from '@engagement/projections';
-import { ServiceRuntime, type Log } from '@engagement/service-runtime';
+import { defaultPoolSize, ServiceRuntime, type Log } from '@engagement/service-runtime';
 import type { Pool } from 'pg';
 import { loadLeadScoringRules } from './activities/lead-scoring-rules';
 import { crmSyncConsumer } from './crm-sync/crm-sync.consumer';
@@ -78,7 +78,7 @@ export async function startContactsRuntime(
   // share the pool. An import row uses one connection at a time (of this
   // pool or the event store's), so the import worker runs no more rows at
   // once than this pool has connections.
-  const poolSize = options.poolSize ?? 30;
+  const poolSize = options.poolSize ?? defaultPoolSize();
   const base = await ServiceRuntime.open('contacts', config, log, { poolSize });
   const { pool, eventStore } = base;
 

@@ -69,7 +69,7 @@ export class PostgresEventStore implements EventStore {
     this.channel = `${this.schema}_appended`;
     const config: PoolConfig = {
       connectionString: options.connectionString,
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? 5,
     };
     this.pool = new Pool(config);
     // An idle client that loses its connection (the server restarted) must not crash the process.
