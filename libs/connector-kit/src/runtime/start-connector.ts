@@ -80,7 +80,8 @@ export function contactsReader(config: ConnectorConfig): PersonalDataReader {
 export async function startConnector(options: ConnectorOptions): Promise<RunningConnector> {
   const { config, adapter, log } = options;
   const facts = adapter.facts;
-  const runtime = await ServiceRuntime.open(config.serviceName, config, log, { poolSize: 20 });
+  // A small pool: the pusher keeps at most 4 batches in flight, and PostgreSQL serves every service of the platform.
+  const runtime = await ServiceRuntime.open(config.serviceName, config, log, { poolSize: 10 });
   const { pool, eventStore: store } = runtime;
   const cipher = new CredentialCipher(loadConnectorMasterKeys(options.env ?? process.env, (m) => log.warn(m)));
   const commands = new IntegrationCommands(store, cipher, facts.key);
