@@ -91,7 +91,11 @@ beforeAll(async () => {
   );
   adminUrl = `http://127.0.0.1:${adminPort}`;
   platform = await startPlatformUnderTest({
-    messaging: { smtpUrl: `smtp://127.0.0.1:${smtpPort}?tls=off` },
+    // Reminders 60 s and 40 s before the event: an event 90 s ahead gets both within the test.
+    messaging: {
+      smtpUrl: `smtp://127.0.0.1:${smtpPort}?tls=off`,
+      env: { MESSAGING_REMINDER_OFFSETS: '60s,40s' },
+    },
   });
   await waitFor('the SMTP emulator', async () => (await fetch(`${adminUrl}/health`)).ok);
 }, 180_000);
@@ -185,3 +189,48 @@ it('sends a real email to a contact made through the gateway, and its open, clic
   });
   expect(message.body.unsubscribedAt).not.toBeNull();
 }, 180_000);
+
+it('sends both reminders of a registration made through the gateway, and events records them in reminders_sent', async () => {
+  const created = await api('POST', '/api/events', {
+    title: 'Reminder webinar',
+    type: 'webinar',
+    platform: 'virtual_custom',
+    platformUrl: 'https://example.com/live',
+    scheduledAt: new Date(Date.now() + 90_000).toISOString(),
+    timezone: 'UTC',
+    durationMinutes: 30,
+  });
+  expect(created.status).toBe(201);
+  for (const action of ['schedule', 'open-registration'])
+    expect((await api('POST', `/api/events/${created.body.id}/${action}`)).status).toBe(200);
+  const email = `reminded-${randomUUID().slice(0, 8)}@example.com`;
+  const registered = await api('POST', '/api/registrations', {
+    email,
+    eventId: created.body.id,
+    formData: {},
+  });
+  expect(registered.status).toBe(201);
+
+  const mails = await waitFor(
+    'both reminders',
+    async () => {
+      const r = await fetch(`${adminUrl}/__emulator/messages?to=${encodeURIComponent(email)}`);
+      const { messages } = (await r.json()) as { messages: Array<{ subject: string }> };
+      return messages.length >= 2 ? messages : null;
+    },
+    150_000,
+  );
+  expect(mails.map((m) => m.subject).sort()).toEqual([
+    'Reminder: Reminder webinar starts in 40s',
+    'Reminder: Reminder webinar starts in 60s',
+  ]);
+  const registration = await waitFor('reminders_sent', async () => {
+    const r = await api('GET', `/api/registrations/${registered.body.id}`);
+    return (r.body?.remindersSent ?? []).length >= 2 ? r.body : null;
+  });
+  expect(registration.remindersSent).toHaveLength(2);
+  // Nothing more comes after both were sent.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const after = await fetch(`${adminUrl}/__emulator/messages?to=${encodeURIComponent(email)}`);
+  expect(((await after.json()) as { messages: unknown[] }).messages).toHaveLength(2);
+}, 240_000);

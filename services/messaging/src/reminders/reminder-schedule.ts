@@ -5,16 +5,16 @@
 export type ReminderOffset = { reminderType: string; beforeMs: number };
 export type PlannedReminder = { reminderType: string; dueAt: Date };
 
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `24h,1h`, `2d`, `15m` → offsets; the text of each offset is its reminder type. */
+/** `24h,1h`, `2d`, `15m` (`30s` for tests) → offsets; the text of each offset is its reminder type. */
 export function parseReminderOffsets(value: string): ReminderOffset[] {
   return value
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((text) => {
-      const match = /^(\d+)([mhd])$/.exec(text);
+      const match = /^(\d+)([smhd])$/.exec(text);
       if (!match) throw new Error(`reminder offset must look like 24h, 90m or 2d, got ${text}`);
       return { reminderType: text, beforeMs: Number(match[1]) * UNIT_MS[match[2]] };
     });

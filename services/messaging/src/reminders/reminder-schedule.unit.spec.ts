@@ -70,9 +70,10 @@ describe('reminder schedule', () => {
   });
 
   it('reads offsets in minutes, hours and days, and refuses anything else', () => {
-    expect(parseReminderOffsets('2d, 90m')).toEqual([
+    expect(parseReminderOffsets('2d, 90m, 30s')).toEqual([
       { reminderType: '2d', beforeMs: 172_800_000 },
       { reminderType: '90m', beforeMs: 5_400_000 },
+      { reminderType: '30s', beforeMs: 30_000 },
     ]);
     expect(() => parseReminderOffsets('1 hour')).toThrow();
   });
