@@ -3,7 +3,7 @@
 // integration's lock (GoHighLevel's refresh tokens work once); the seed's
 // contact lands with its custom field and tags, an activity becomes a note,
 // an erasure deletes the contact there; access tokens expiring in the middle
-// of a run of contacts lose and double nothing; a refresh token the
+// of a run of contacts, a 429 storm and a spell of 503s lose and double nothing; a refresh token the
 // provider rejects puts the integration in status error.
 import { randomUUID } from 'node:crypto';
 import { EmulatorProcess, http, LOCATION_ID, startTestBed, waitFor, type TestBed } from './testing/gohighlevel-test-bed.testing';
@@ -121,6 +121,18 @@ describe('connector-gohighlevel against the GoHighLevel emulator', () => {
     const view = await http<{ status: string }>('GET', `${bed.url}/integrations/gohighlevel`, undefined, bed.token());
     expect(view.body.status).toBe('active');
   }, 90_000);
+
+  it('loses and doubles nothing through a 429 storm and a spell of 503s', async () => {
+    const ids = Array.from({ length: 30 }, () => randomUUID());
+    const emails = new Set(ids.map((id) => `storm-${id}@example.com`));
+    await emulator.admin('POST', '/faults', { status: 429, count: 8 });
+    await emulator.admin('POST', '/faults', { status: 503, durationMs: 2_000, pathPrefix: '/contacts/upsert' });
+    for (const contactId of ids) await bed.publish(`contact-${contactId}`, 'ContactCreated', contactCreated(contactId, `storm-${contactId}@example.com`));
+    await waitFor('every contact of the storm', async () => (await emulator.contacts()).filter((c) => emails.has(c.email ?? '')).length === 30 || null, 90_000);
+    const all = (await emulator.contacts()).filter((c) => emails.has(c.email ?? ''));
+    expect(all).toHaveLength(30);
+    expect(bed.connector.caller.stats.rateLimited).toBeGreaterThan(0);
+  }, 120_000);
 
   it('deletes an erased contact in GoHighLevel', async () => {
     const contactId = randomUUID();
