@@ -38,9 +38,11 @@ export interface ContactsConfig extends ServiceConfig {
    */
   messagingTopic?: string;
   /**
-   * CONTACTS_CRM_TOPICS: the CRM connectors' topics (comma-separated; default
-   * `crm.hubspot,crm.gohighlevel`; `off`: not consumed), whose sync reports
-   * fill external_mappings and activities' synced_to_crms.
+   * CONTACTS_CRM_TOPICS: the CRM connectors' topics (comma-separated; `off`:
+   * not consumed), whose sync reports fill external_mappings and activities'
+   * synced_to_crms. Default: `crm.hubspot,crm.gohighlevel` for the platform's
+   * contacts (topic `contacts`); none for an instance with a topic of its own
+   * (tests, benchmarks), which must not act on the platform's reports.
    */
   crmTopics?: string[];
 }
@@ -69,12 +71,17 @@ export function loadContactsConfig(env: NodeJS.ProcessEnv = process.env): Contac
       env.CONTACTS_MESSAGING_TOPIC === 'off'
         ? undefined
         : (env.CONTACTS_MESSAGING_TOPIC ?? 'messaging'),
-    crmTopics:
-      env.CONTACTS_CRM_TOPICS === 'off'
-        ? undefined
-        : (env.CONTACTS_CRM_TOPICS ?? 'crm.hubspot,crm.gohighlevel')
-            .split(',')
-            .map((t) => t.trim())
-            .filter(Boolean),
+    crmTopics: crmTopicsOf(env),
   };
+}
+
+function crmTopicsOf(env: NodeJS.ProcessEnv): string[] | undefined {
+  const spec =
+    env.CONTACTS_CRM_TOPICS ??
+    ((env.CONTACTS_TOPIC ?? 'contacts') === 'contacts' ? 'crm.hubspot,crm.gohighlevel' : 'off');
+  if (spec === 'off') return undefined;
+  return spec
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
