@@ -36,7 +36,7 @@ const SEND_CONCURRENCY = Number(process.env.BENCH_SEND_CONCURRENCY ?? 32);
 
 const quiet: Log = {
   info: () => undefined,
-  warn: () => undefined,
+  warn: (m: string, f?: unknown) => console.error('warn:', m, JSON.stringify(f)),
   error: (m: string, f?: unknown) => console.error(m, f),
 } as unknown as Log;
 const context = () => ({
@@ -209,7 +209,7 @@ async function messaging(
       workersEnabled: true,
     },
     quiet,
-    { consumeContacts: false, consumeEvents: false, decrypter: null },
+    { consumeContacts: false, consumeEvents: false, decrypter: null, poolSize: 24 },
   );
   try {
     await admin.query(

@@ -94,7 +94,17 @@ export class CampaignRunner {
     for (;;) {
       const campaignId = await this.claim();
       if (!campaignId) return requested;
-      requested += await this.work(campaignId);
+      try {
+        requested += await this.work(campaignId);
+      } catch (error) {
+        // A failure (database busy, a conflict) gives the campaign back at once, not after the lease.
+        await this.options.pool
+          .query(`UPDATE ${s}.campaign_runs SET claimed_until = NULL WHERE campaign_id = $1`, [
+            campaignId,
+          ])
+          .catch(() => undefined);
+        throw error;
+      }
     }
   }
 

@@ -174,10 +174,18 @@ export class SendWorker {
         );
       }
     } catch (error) {
-      this.options.log('dispatch failed; the message comes back when its lease ends', {
+      // Tried again shortly (not after the whole lease): the failure was ours (database busy, a conflict),
+      // and an attempt that reached the provider is reconciled, never repeated.
+      this.options.log('dispatch failed; trying again shortly', {
         messageId,
         error: (error as Error).message,
       });
+      await this.options.pool
+        .query(`UPDATE ${table} SET claimed_until = $2 WHERE message_id = $1`, [
+          messageId,
+          new Date(this.clock().getTime() + 2_000),
+        ])
+        .catch(() => undefined);
     }
   }
 }

@@ -120,7 +120,20 @@ export class ReminderScheduler {
       if (due.length === 0) return requested;
       for (const row of due) {
         if (this.stopped) return requested;
-        if (await this.remind(row)) requested++;
+        try {
+          if (await this.remind(row)) requested++;
+        } catch (error) {
+          this.options.log('reminder failed; trying again shortly', {
+            registrationId: row.registration_id,
+            error: (error as Error).message,
+          });
+          await this.options.pool
+            .query(
+              `UPDATE ${quoteIdent(this.options.schema)}.due_reminders SET claimed_until = $3 WHERE registration_id = $1 AND reminder_type = $2`,
+              [row.registration_id, row.reminder_type, new Date(this.clock().getTime() + 2_000)],
+            )
+            .catch(() => undefined);
+        }
       }
       this.options.onRequested?.();
     }
