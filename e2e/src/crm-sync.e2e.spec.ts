@@ -240,17 +240,26 @@ describe('CRM sync through the running platform', () => {
     });
     expect(report).toContain('crm:hubspot');
     expect(report).toContain('crm:gohighlevel');
-    for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
-      const { rows: tables } = await platform.pool.query<{ table: string }>(
-        `SELECT table_name AS table FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
-        [schema],
-      );
-      for (const { table } of tables) {
-        const { rows } = await platform.pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE '%user@example.com%'`,
+    // Every table of both connectors' schemas (erasure there is asynchronous: wait for it, bounded).
+    const holding = async () => {
+      const found: string[] = [];
+      for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
+        const { rows: tables } = await platform.pool.query<{ table: string }>(
+          `SELECT table_name AS table FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
+          [schema],
         );
-        expect({ table: `${schema}.${table}`, n: rows[0]!.n }).toEqual({ table: `${schema}.${table}`, n: 0 });
+        for (const { table } of tables) {
+          const { rows } = await platform.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE '%user@example.com%'`,
+          );
+          if (rows[0]!.n > 0) found.push(`${schema}.${table}`);
+        }
       }
+      return found;
+    };
+    await waitFor('no connector table holding the email', async () => (await holding()).length === 0, 60_000).catch(() => undefined);
+    expect(await holding()).toEqual([]);
+    for (const schema of [crm.hubspotSchema, crm.gohighlevelSchema]) {
       const logs = await platform.pool.query(
         `SELECT count(*)::int AS n FROM "${schema}".crm_sync_logs WHERE entity_id = $1 AND payload IS NOT NULL`,
         [contactId],
