@@ -176,6 +176,20 @@ it('seats exactly 100 of 200 concurrent registrations for 100 seats through the 
   expect(event.body.currentRegistrations).toBe(100);
 });
 
+it("merges the events service's OpenAPI into the gateway's document", async () => {
+  const document = (await (await fetch(`${platform.gatewayUrl}/openapi.json`)).json()) as {
+    paths: Record<string, unknown>;
+  };
+  expect(Object.keys(document.paths)).toEqual(
+    expect.arrayContaining([
+      '/api/events',
+      '/api/events/{id}/open-registration',
+      '/api/registrations',
+      '/api/registrations/{id}/cancel',
+    ]),
+  );
+});
+
 it('leaves an events read model that the audit finds identical to a rebuild', async () => {
   const audit = platform.runTool('projections.main.ts', ['audit', 'events-read-model']);
   expect(audit.stdout).toContain('audit events-read-model: identical');

@@ -46,7 +46,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         `${request.method} ${request.originalUrl}: ${(error as Error)?.stack ?? String(error)}`,
       );
     }
-    if (body.status === 429 && typeof body.retryAfterSeconds === 'number') {
+    if (
+      (body.status === 429 || body.status === 503) &&
+      typeof body.retryAfterSeconds === 'number'
+    ) {
       response.setHeader('Retry-After', String(body.retryAfterSeconds));
     }
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
@@ -106,5 +109,31 @@ export function toProblem(error: unknown): ProblemDetails {
         : String((response as { message?: unknown }).message ?? error.message);
     return problem(status, status === 404 ? 'not-found' : `http-${status}`, message);
   }
+  if (isDatabaseUnavailable(error)) {
+    // Nothing was decided: the client may send the same request again.
+    return problem(
+      503,
+      'database-unavailable',
+      'The database cannot take this request now; retry shortly',
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
   return problem(500, 'internal-error', 'Something went wrong on our side; it has been logged');
+}
+
+/**
+ * PostgreSQL refusing or losing connections (too many clients, shutting
+ * down, cannot connect now, connection refused): the server's state, not a
+ * bug of ours, answered 503 so that clients and the gateway retry.
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return (
+    code === '53300' || // too_many_connections
+    code === '57P01' || // admin_shutdown
+    code === '57P03' || // cannot_connect_now
+    code === 'ECONNREFUSED'
+  );
 }

@@ -42,3 +42,15 @@ describe('toProblem', () => {
     expect(JSON.stringify(internal)).not.toContain('hunter2');
   });
 });
+
+describe('database unavailable', () => {
+  it('answers 503 with a retry hint when PostgreSQL refuses connections, 500 for other failures', () => {
+    const tooMany = Object.assign(new Error('sorry, too many clients already'), { code: '53300' });
+    expect(toProblem(tooMany)).toMatchObject({
+      status: 503,
+      code: 'database-unavailable',
+      retryAfterSeconds: 1,
+    });
+    expect(toProblem(new Error('boom'))).toMatchObject({ status: 500, code: 'internal-error' });
+  });
+});

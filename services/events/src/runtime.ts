@@ -47,7 +47,11 @@ export async function startEventsRuntime(
   log: Log,
   options: EventsRuntimeOptions = {},
 ): Promise<EventsRuntime> {
-  const base = await ServiceRuntime.open('events', config, log, { poolSize: options.poolSize });
+  // The command path reads and appends through the event store's own pool; this one
+  // serves the projection, reactors' checkpoints and queries: a few connections do.
+  const base = await ServiceRuntime.open('events', config, log, {
+    poolSize: options.poolSize ?? 10,
+  });
   const streams = new EventsStreams(base.eventStore);
   // The service's own identity towards contacts (service tokens, @engagement/service-auth).
   const identity = new ServiceIdentity('events', ['read', 'write'], config.serviceTokenKey);

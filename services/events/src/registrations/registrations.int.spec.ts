@@ -10,7 +10,7 @@ import { openEvent, startTestApp, tokenFor, type TestApp } from '../shared/test-
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ poolSize: 30 });
+  t = await startTestApp();
 });
 afterAll(async () => {
   await t?.close();
@@ -96,7 +96,7 @@ it('seats exactly 100 of 200 concurrent registrations for 100 seats, and waitlis
 
 it('keeps the capacity when two instances of the service take registrations for one event', async () => {
   // A second instance on the same schemas: its own seat allocator, the same seats stream.
-  const runtime = await startEventsRuntime(t.runtime.config, quietLog(), { poolSize: 15 });
+  const runtime = await startEventsRuntime(t.runtime.config, quietLog(), { poolSize: 6 });
   const app = await createEventsApp(runtime);
   await app.listen(0, '127.0.0.1');
   const second = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -156,7 +156,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // TEST_LOG=1 shows the service's log (warnings of reactors and projections).
   const log = process.env.TEST_LOG ? serviceLog('events') : quietLog();
   const runtime = await startEventsRuntime(config, log, {
-    poolSize: options.poolSize ?? 20,
+    poolSize: options.poolSize ?? 6,
   });
   const app = await createEventsApp(runtime);
   await app.listen(0, '127.0.0.1');
