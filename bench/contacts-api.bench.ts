@@ -35,6 +35,11 @@
 //   /api/contacts/imports, the job polled until it is done (capped at
 //   BENCH_IMPORT_TIMEOUT_SECONDS, default 90), then the time until the read
 //   model holds them all (capped at BENCH_IMPORT_VISIBLE_TIMEOUT_SECONDS, default 60).
+//   Beside it, as ratios: the ceiling, a plain COPY of the same number of
+//   rows of the same shape into the seed's tables (contacts,
+//   contact_properties, contact_tags of the plain schema, one transaction,
+//   pg-copy-streams), and the floor, the plain CRUD service creating them
+//   one by one (its creates/s at saturation, run (b), same row shape).
 // - Fixed rates are open-loop: request i leaves at start + i/rate whether or
 //   not earlier ones have been answered (keep-alive agent, up to 512 sockets),
 //   and its latency counts from that planned time, so a server that falls
@@ -66,14 +71,17 @@
 // errors, never because a goal was missed. Child processes are stopped and
 // the schemas dropped at the end, also after an error or Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { loadPlatformConfig, PlatformNotRunningError } from '@engagement/config';
 import { loadServiceTokenKey, signServiceToken } from '@engagement/service-auth';
 
@@ -184,6 +192,10 @@ interface ImportFigures {
   firstRowErrors: unknown[];
   /** Per processed row, from the upload until the read model held them all (or the cap). */
   cpu: CpuFigures;
+  /** The ceiling: a plain COPY of as many rows of the same shape into the seed's tables. */
+  copy: { seconds: number; contactsPerSecond: number } | null;
+  /** The floor: the plain CRUD service creating rows of the same shape one by one (creates/s at saturation). */
+  plainOneByOnePerSecond: number | null;
 }
 
 interface Results {
@@ -293,7 +305,11 @@ class Service {
   }
 }
 
+let nextFixedPort = Number(process.env.BENCH_PORT_BASE) || 0;
+
+/** A free port; from BENCH_PORT_BASE upwards when it is set (a block of ports of one's own). */
 function freePort(): Promise<number> {
+  if (nextFixedPort > 0) return Promise.resolve(nextFixedPort++);
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -856,7 +872,92 @@ async function bulkImport(gateway: Contender, readModel: ReadModel): Promise<Imp
     error: job?.error ?? null,
     firstRowErrors: (job?.errors ?? []).slice(0, 3),
     cpu,
+    copy: null,
+    plainOneByOnePerSecond: null,
   };
+}
+
+/** Text-format COPY field: NULL as \N, backslash, tab and line breaks escaped. */
+function copyField(value: string | null): string {
+  if (value === null) return '\\N';
+  return value.replace(
+    /[\\\t\n\r]/g,
+    (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!,
+  );
+}
+
+async function copyRows(client: Client, sql: string, rows: (string | null)[][]): Promise<void> {
+  const lines = function* () {
+    for (let i = 0; i < rows.length; i += 1_000) {
+      yield rows
+        .slice(i, i + 1_000)
+        .map((row) => row.map(copyField).join('\t') + '\n')
+        .join('');
+    }
+  };
+  await pipeline(Readable.from(lines()), client.query(copyFrom(sql)));
+}
+
+/**
+ * The ceiling for the import: `count` rows of the import's shape written
+ * with COPY into the seed's tables of the plain schema (contacts, their
+ * three properties, their two tags), in one transaction; no checks, no
+ * events, no read model to wait for.
+ */
+async function copyCeiling(
+  databaseUrl: string,
+  schema: string,
+  count: number,
+): Promise<{ seconds: number; contactsPerSecond: number }> {
+  const client = new Client({ connectionString: databaseUrl, application_name: 'bench-copy' });
+  await client.connect();
+  try {
+    const q = (table: string) => `"${schema}".${table}`;
+    const records = Array.from({ length: count }, () => contactRecord('copy'));
+    const started = performance.now();
+    const tagIds = new Map<string, string>();
+    const slugs = [...new Set(records.flatMap((r) => r.tags as string[]))];
+    await client.query('BEGIN');
+    for (const slug of slugs) {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO ${q('tags')} (name, slug) VALUES ($1, $1)
+         ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug RETURNING id`,
+        [slug],
+      );
+      tagIds.set(slug, rows[0].id);
+    }
+    const contacts: (string | null)[][] = [];
+    const properties: (string | null)[][] = [];
+    const contactTags: (string | null)[][] = [];
+    for (const record of records) {
+      const id = randomUUID();
+      contacts.push([id, String(record.email), String(record.firstName), String(record.lastName)]);
+      for (const [name, value] of Object.entries(record.properties as Record<string, string>)) {
+        properties.push([id, name, value, 'string', 'api']);
+      }
+      for (const slug of record.tags as string[]) contactTags.push([id, tagIds.get(slug)!, 'api']);
+    }
+    await copyRows(
+      client,
+      `COPY ${q('contacts')} (id, email, first_name, last_name) FROM STDIN`,
+      contacts,
+    );
+    await copyRows(
+      client,
+      `COPY ${q('contact_properties')} (contact_id, property_name, property_value, property_type, source) FROM STDIN`,
+      properties,
+    );
+    await copyRows(
+      client,
+      `COPY ${q('contact_tags')} (contact_id, tag_id, applied_by) FROM STDIN`,
+      contactTags,
+    );
+    await client.query('COMMIT');
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, contactsPerSecond: count / seconds };
+  } finally {
+    await client.end();
+  }
 }
 
 // ---------------------------------------------------------------- main
@@ -1102,6 +1203,12 @@ async function main(): Promise<void> {
   let imported: ImportFigures | null = null;
   if (IMPORT_CONTACTS > 0) {
     imported = await bulkImport(contenders[2], readModel);
+    imported.copy = await copyCeiling(databaseUrl, schemas.plain, IMPORT_CONTACTS);
+    imported.plainOneByOnePerSecond = saturation.plain.perSecond;
+    log(
+      `bulk import ceiling: COPY of ${IMPORT_CONTACTS} rows into the seed's tables in ` +
+        `${imported.copy.seconds.toFixed(2)} s: ${fmt(imported.copy.contactsPerSecond)} contacts/s`,
+    );
     log(
       `bulk import: ${imported.status}, ${imported.created} created, ${imported.updated} updated, ` +
         `${imported.failed} failed in ${imported.seconds.toFixed(1)} s: ${fmt(imported.contactsPerSecond)} contacts/s` +
@@ -1364,6 +1471,17 @@ function printReport(r: Results): void {
       `  CPU per row: services ${ms1(imp.cpu.servicesMsPerRequest)} ms, their PostgreSQL backends ` +
         `${ms1(imp.cpu.postgresMsPerRequest)} ms; cores busy: ours ${imp.cpu.coresBusy.toFixed(2)}, ` +
         `other load ${imp.cpu.otherCoresBusy.toFixed(2)}`,
+    );
+    const ours = imp.visibleContactsPerSecond ?? imp.contactsPerSecond;
+    const oursLabel = imp.visibleContactsPerSecond ? 'upload to read model' : 'upload to job done';
+    console.log(
+      `  side by side: ours ${fmt(ours)}/s (${oursLabel})` +
+        (imp.copy
+          ? `; ceiling, plain COPY into the seed's tables ${fmt(imp.copy.contactsPerSecond)}/s: ours ${(ours / imp.copy.contactsPerSecond).toFixed(3)}x`
+          : '') +
+        (imp.plainOneByOnePerSecond
+          ? `; floor, plain CRUD one by one ${fmt(imp.plainOneByOnePerSecond)}/s: ours ${(ours / imp.plainOneByOnePerSecond).toFixed(2)}x`
+          : ''),
     );
     if (imp.firstRowErrors.length > 0)
       console.log(`  first row errors: ${JSON.stringify(imp.firstRowErrors)}`);

@@ -2,7 +2,9 @@
 // tables, kept by the projection; queries in read-model/), except the
 // history, which is the contact's own event stream with its personal fields
 // decrypted, for audits. Every one accepts ?waitForPosition= to read a
-// write the caller just made.
+// write the caller just made; GET by id needs none for a contact just
+// created (it waits for the projection when the row is missing but the
+// contact's stream exists).
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -141,8 +143,18 @@ export class ContactsQueryController {
   async get(@Param('id', IdPipe) id: string, @Query() query: ReadQuery) {
     await this.waiter.waitFor(query.waitForPosition);
     const contact = await getContact(this.readModel, id);
-    if (!contact) throw notFound(id);
-    return contact;
+    if (contact) return contact;
+    // Read your own writes without ?waitForPosition: a contact just created
+    // has its stream before the read model has its row. Only a miss pays for
+    // this look at the stream, so reads that find their row cost nothing
+    // more; a stream that exists means "wait for the projection to reach
+    // its last event", then read again.
+    const events = await this.store.readStream(contactStreamId(id));
+    if (events.length === 0) throw notFound(id);
+    await this.waiter.waitFor(String(events[events.length - 1].globalPosition));
+    const caughtUp = await getContact(this.readModel, id);
+    if (!caughtUp) throw notFound(id);
+    return caughtUp;
   }
 
   @Get(':id/properties')

@@ -1,10 +1,12 @@
 // The /contacts API end to end in-process: HTTP → handler → decider →
 // event store → projection → read model, against the real PostgreSQL.
 import { ConflictError } from '@engagement/decider';
+import { Client } from 'pg';
 import { systemContext } from '../shared/command-context';
 import {
   SEED_CREATE_CONTACT,
   startTestApp,
+  testDatabaseUrl,
   uniqueEmail,
   type TestApp,
 } from '../shared/test-app.testing';
@@ -254,6 +256,30 @@ describe('changing a contact', () => {
 });
 
 describe('reads', () => {
+  it('a GET by id right after the create answers the contact without ?waitForPosition, even with the read model behind', async () => {
+    // The projection cannot write its row while this transaction holds the
+    // table (reads still go through): the read model is behind for sure.
+    const blocker = new Client({ connectionString: testDatabaseUrl() });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${t.schema}".contacts IN EXCLUSIVE MODE`);
+    let id: string;
+    let pending: Promise<Awaited<ReturnType<typeof t.request>>>;
+    try {
+      const email = uniqueEmail('own-write');
+      ({ id } = await create({ email, firstName: 'Mine' }));
+      pending = t.request('GET', `/contacts/${id}`);
+      // Let the GET find no row before the read model may catch up.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await blocker.query('COMMIT');
+      await blocker.end();
+    }
+    const response = await pending!;
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id: id!, firstName: 'Mine' });
+  });
+
   it('lists with filters and a cursor', async () => {
     const tag = `list-${Date.now()}`;
     let position = '';
