@@ -180,6 +180,11 @@ export class InboundApplier {
     return rows[0] ?? null;
   }
 
+  private async erasedHere(externalId: string): Promise<boolean> {
+    const { rows } = await this.o.pool.query(`SELECT 1 FROM ${this.s}.sync_contacts WHERE external_id = $1 AND erased LIMIT 1`, [externalId]);
+    return rows.length > 0;
+  }
+
   private async contactByEmail(email: string, externalId: string): Promise<SyncContact | null> {
     const { rows } = await this.o.pool.query<SyncContact>(
       `UPDATE ${this.s}.sync_contacts SET external_id = $2
@@ -251,7 +256,13 @@ export class InboundApplier {
     let fields = change.fields;
     let tags = change.tags;
     let occurredAt = change.occurredAt;
-    if (fields === null || (contact === null && !fields.email)) {
+    if (contact === null && (await this.erasedHere(change.externalId))) {
+      await outcome({ contactId: null, syncType: 'contact_update', status: 'skipped', applied: [], skipped: {}, reason: 'the contact was erased here' });
+      return 'skipped';
+    }
+    // A record new to us is read from the CRM whatever the webhook carried: it may be gone there since
+    // (a late retry must not bring back a contact), and the read is the record as it is now.
+    if (fields === null || contact === null) {
       const record: CrmRecord | null = await this.o.inbound.readContact(this.o.call, change.externalId, config, this.crmFields(integration));
       if (record === null) {
         await outcome({ contactId: contact?.contact_id ?? null, syncType: 'contact_update', status: 'skipped', applied: [], skipped: {}, reason: 'the record is no longer in the CRM' });

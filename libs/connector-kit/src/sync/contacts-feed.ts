@@ -175,6 +175,13 @@ export class ContactsFeed {
           [contactId],
         );
         await client.query(`DELETE FROM ${s}.sync_activities WHERE contact_id = $1`, [contactId]);
+        // The inbound side's copies (inbound/): what the CRM has, and changes not applied yet.
+        await client.query(`DELETE FROM ${s}.crm_field_state WHERE contact_id = $1`, [contactId]);
+        await client.query(
+          `UPDATE ${s}.inbound_changes SET change = NULL, status = 'skipped', last_error = 'the contact was erased'
+            WHERE status = 'pending' AND external_id = (SELECT external_id FROM ${s}.sync_contacts WHERE contact_id = $1)`,
+          [contactId],
+        );
         return;
       case 'TagCreated': {
         const t = d as unknown as TagCreatedData;
