@@ -302,12 +302,13 @@ export class InboundApplier {
           }).fields;
     // Only fields that mean something here take part (a CRM's system fields are no change of ours).
     const relevant = Object.fromEntries(Object.entries(fields).filter(([f]) => reverse[f] !== undefined && reverse[f] !== 'lead_score'));
+    const known = contact ? await this.known(contact.contact_id) : {};
     const plan = planInbound({
       fields: relevant,
       occurredAt,
       ours,
       oursChangedAt: contact?.changed_at.toISOString() ?? null,
-      known: contact ? await this.known(contact.contact_id) : {},
+      known,
       policyOf,
     });
     const changes = toContactChanges(plan.take, reverse, this.o.crm.lifecycleStages);
@@ -360,8 +361,10 @@ export class InboundApplier {
         const theirs = new Set(tags);
         const added = tags.filter((t) => !ourTags.has(t));
         const removed = [...ourTags.keys()].filter((t) => !theirs.has(t));
-        // A local tag change not pushed yet is newer than what the CRM says: it waits for the push.
-        const localPending = BigInt(contact.version) > BigInt(contact.pushed_version);
+        // Our tags differ from the set the CRM last had (as far as we know): a tag change here not pushed
+        // yet, newer than what the CRM says; it waits for the push (which brings the CRM to ours).
+        const knownTags = known[TAGS_FIELD];
+        const localPending = knownTags !== undefined && knownTags.value !== tagSetValue([...ourTags.keys()]);
         if (!localPending) {
           await this.o.writer.addTags(contactId, await this.ourTagSlugs(added));
           for (const name of removed) await this.o.writer.removeTag(contactId, ourTags.get(name)!);
