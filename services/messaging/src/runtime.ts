@@ -55,7 +55,7 @@ export interface MessagingRuntimeOptions {
   clock?: () => Date;
   /** Consume topic `contacts` into the replica (default true). */
   consumeContacts?: boolean;
-  /** Connections of the service's pool; default: the send concurrency and 10 more, at least 20. */
+  /** Connections of the service's own pool (the event store has its own); default 15. */
   poolSize?: number;
   /** Consume topic `events` into the reminder schedule (default true). */
   consumeEvents?: boolean;
@@ -90,7 +90,8 @@ export async function startMessagingRuntime(
   options: MessagingRuntimeOptions = {},
 ): Promise<MessagingRuntime> {
   const base = await ServiceRuntime.open('messaging', config, log, {
-    poolSize: options.poolSize ?? Math.max(20, config.sendConcurrency + 10),
+    // The database is shared by every service: waiting a moment for a connection beats refusals.
+    poolSize: options.poolSize ?? 15,
   });
   const { pool, eventStore } = base;
   const clock = options.clock ?? (() => new Date());
