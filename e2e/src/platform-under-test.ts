@@ -143,6 +143,9 @@ export async function startPlatformUnderTest(
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafkaBrokers.join(','),
     PLATFORM_TOKEN_SECRET: tokenKey.toString('base64'),
+    // Several copies of the platform run beside `npm start`'s on one PostgreSQL (max_connections
+    // is often 100): small pools, which the tests' few concurrent requests do not exhaust.
+    DB_POOL_SIZE: '4',
     ...options.env,
   };
 
