@@ -125,7 +125,7 @@ async function settle(): Promise<void> {
         );
         if (rows[0].n > 0) return false;
         const pending = await platform.pool.query(
-          `SELECT count(*)::int AS n FROM "${schema}".sync_contacts WHERE version > pushed_version AND NOT dead`,
+          `SELECT count(*)::int AS n FROM "${schema}".sync_contacts WHERE version > pushed_version AND NOT dead AND (sync_requested OR external_id IS NOT NULL)`,
         );
         if (pending.rows[0].n > 0) return false;
       }
@@ -308,6 +308,30 @@ describe('two-way CRM sync', () => {
       sync_direction: 'pull',
       status: 'success',
     });
+  });
+
+  it('a contact created in HubSpot is created here, linked to its record, and not pushed back', async () => {
+    const email = `made-in-hubspot-${randomUUID()}@example.com`;
+    const hubspotBefore = await apiTraffic(hubspotUrl);
+    const made = await admin<{ id: string }>(hubspotUrl, 'POST', '/contacts', { properties: { email, firstname: 'Katherine', lastname: 'Johnson', lifecyclestage: 'lead' } });
+    const contactId = await waitFor('the contact here', async () => {
+      const { rows } = await platform.pool.query(`SELECT contact_id FROM "${platform.connectors!.hubspotSchema}".sync_contacts WHERE external_id = $1`, [made.id]);
+      return rows[0]?.contact_id as string | undefined;
+    });
+    const here = await waitFor('its CRM link', async () => {
+      const body = (await api('GET', `/api/contacts/${contactId}`)).body;
+      return body?.externalMappings?.some((m: { provider: string; id: string }) => m.provider === 'hubspot' && m.id === made.id) ? body : null;
+    });
+    expect(here).toMatchObject({ email, firstName: 'Katherine', lastName: 'Johnson' });
+    await settle();
+    // The record was read once (the creation webhook carries no values); nothing was written back.
+    const traffic = difference(await apiTraffic(hubspotUrl), hubspotBefore);
+    expect(Object.keys(traffic).every((endpoint) => endpoint.startsWith('GET '))).toBe(true);
+    const { rows } = await platform.pool.query(
+      `SELECT sync_type, status FROM "${platform.connectors!.hubspotSchema}".crm_sync_logs WHERE entity_id = $1 AND sync_direction = 'pull' AND status = 'success'`,
+      [contactId],
+    );
+    expect(rows).toContainEqual({ sync_type: 'contact_create', status: 'success' });
   });
 
   it('a webhook delivered twice is applied once', async () => {

@@ -326,7 +326,8 @@ export class InboundApplier {
           ...(changes.lifecycleStage ? { lifecycleStage: changes.lifecycleStage } : {}),
           properties: withoutNulls(changes.properties),
           tags: tags ?? [],
-          syncToCrms: [this.provider],
+          // The CRM it came from, and those the config names (`inbound_sync_to_crms`: ["gohighlevel"]).
+          syncToCrms: [...new Set([this.provider, ...stringList(config.inbound_sync_to_crms)])],
         });
         // Linked before the contacts feed sees the contact: the pusher updates this record, never makes another.
         await this.o.pool.query(
@@ -469,6 +470,10 @@ function identityOf(changes: ReturnType<typeof toContactChanges>) {
   if (changes.lastName !== undefined) identity.lastName = changes.lastName;
   if (changes.phone !== undefined) identity.phone = changes.phone;
   return identity;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && /^[a-z][a-z0-9_]{1,49}$/.test(v)) : [];
 }
 
 function withoutNulls(properties: Record<string, string | null>): Record<string, string> {
