@@ -11,8 +11,9 @@
 // service, which is an ordinary error to retry.
 import type { KeyObject } from 'node:crypto';
 import { isContactEventType, personalDataFieldsOf } from '@engagement/contracts';
+import type { JsonValue } from '@engagement/event-store';
 import type { ServiceIdentity } from '@engagement/service-auth';
-import { decryptField, parseEnvelope, secretKey } from './field-cipher';
+import { decryptField, encryptField, parseEnvelope, secretKey } from './field-cipher';
 
 const CONTACT_STREAM = /^contact-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
@@ -46,7 +47,8 @@ export interface ContactPersonalDataOptions {
   now?: () => number;
 }
 
-type Keys = { erased: true } | { erased: false; byId: Map<string, KeyObject> };
+type Keys =
+  { erased: true } | { erased: false; byId: Map<string, KeyObject>; currentKeyId: string };
 
 export class ContactPersonalData {
   private readonly cache = new Map<string, { keys: Keys; expiresAt: number }>();
@@ -77,6 +79,51 @@ export class ContactPersonalData {
       data[field] = decryptField(envelope, key, contactId);
     }
     return { ...event, data };
+  }
+
+  /**
+   * The given fields of another service's data about the contact, encrypted
+   * under the contact's current data key (the same envelope as contacts'
+   * own events), so that the contact's erasure makes them unreadable there
+   * too. Throws ContactErasedError once erased.
+   */
+  async sealFields<T extends Record<string, unknown>>(
+    contactId: string,
+    data: T,
+    fields: readonly string[],
+  ): Promise<T> {
+    if (!fields.some((field) => isPresent(data[field]) && !parseEnvelope(data[field]))) return data;
+    const keys = await this.keysOf(contactId);
+    if (keys.erased) throw new ContactErasedError(contactId);
+    const key = keys.byId.get(keys.currentKeyId)!;
+    const sealed: Record<string, unknown> = { ...data };
+    for (const field of fields) {
+      const value = sealed[field];
+      if (isPresent(value) && !parseEnvelope(value)) {
+        sealed[field] = encryptField(value as JsonValue, keys.currentKeyId, key, contactId);
+      }
+    }
+    return sealed as T;
+  }
+
+  /** The sealed fields in clear again. Throws ContactErasedError once erased. */
+  async openFields<T extends Record<string, unknown>>(
+    contactId: string,
+    data: T,
+    fields: readonly string[],
+  ): Promise<T> {
+    if (!fields.some((field) => parseEnvelope(data[field]))) return data;
+    const keys = await this.keysOf(contactId);
+    if (keys.erased) throw new ContactErasedError(contactId);
+    const opened: Record<string, unknown> = { ...data };
+    for (const field of fields) {
+      const envelope = parseEnvelope(opened[field]);
+      if (!envelope) continue;
+      const key = keys.byId.get(envelope.keyId);
+      if (!key) throw new ContactErasedError(contactId);
+      opened[field] = decryptField(envelope, key, contactId);
+    }
+    return opened as T;
   }
 
   /** Drops what is kept of the contact (on ContactErased). */
@@ -117,11 +164,16 @@ export class ContactPersonalData {
         `contacts answered ${response.status} for the data keys of ${contactId}: ${body.slice(0, 300)}`,
       );
     }
-    const body = (await response.json()) as { keys: Record<string, string> };
+    const body = (await response.json()) as { keys: Record<string, string>; currentKeyId?: string };
     const byId = new Map<string, KeyObject>();
     for (const [keyId, raw] of Object.entries(body.keys)) {
       byId.set(keyId, secretKey(Buffer.from(raw, 'base64'), true));
     }
-    return { erased: false, byId };
+    const currentKeyId = body.currentKeyId ?? [...byId.keys()].sort().at(-1)!;
+    return { erased: false, byId, currentKeyId };
   }
+}
+
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
 }

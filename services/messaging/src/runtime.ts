@@ -18,7 +18,12 @@ import {
 } from '@engagement/projections';
 import { ensureReminderTemplate, ReminderScheduler } from './reminders/reminder-scheduler';
 import { remindersProjection } from './reminders/reminders.projection';
-import { ReadModelWaiter, ServiceRuntime, type Log } from '@engagement/service-runtime';
+import {
+  defaultPoolSize,
+  ReadModelWaiter,
+  ServiceRuntime,
+  type Log,
+} from '@engagement/service-runtime';
 import { CampaignRunner } from './campaigns/campaign-runner';
 import type { ChannelProvider } from './channels/channel';
 import { EmailChannel } from './channels/email.channel';
@@ -36,6 +41,7 @@ import { MessageRequester } from './messages/request-message';
 import { SendWorker, sendQueueProjection } from './messages/send-queue';
 import type { ReadModelSource } from './read-model/messaging.queries';
 import { messagingReadModelProjection } from './read-model/messaging-read-model.projection';
+import { SealedMessageStore } from './messages/sealed-message-fields';
 import { MessagingStreams } from './shared/messaging-streams';
 import { ExternalContent } from './templates/external-content';
 import { TemplatesHandler } from './templates/templates.handler';
@@ -91,13 +97,26 @@ export async function startMessagingRuntime(
 ): Promise<MessagingRuntime> {
   const base = await ServiceRuntime.open('messaging', config, log, {
     // The database is shared by every service: waiting a moment for a connection beats refusals.
-    poolSize: options.poolSize ?? 15,
+    poolSize: options.poolSize ?? defaultPoolSize(),
   });
   const { pool, eventStore } = base;
   const clock = options.clock ?? (() => new Date());
-  const streams = new MessagingStreams(eventStore);
+  // Personal fields are read with the contact's data keys, asked of the
+  // contacts service under messaging's own identity (scope pii:read).
+  const identity = new ServiceIdentity('messaging', ['pii:read'], config.serviceTokenKey);
+  const decrypter =
+    options.decrypter !== undefined
+      ? options.decrypter
+      : new ContactPersonalData({ contactsUrl: config.contactsUrl, identity });
+  // What messaging's own events hold about a person is sealed with that person's key.
+  const sealer = decrypter instanceof ContactPersonalData ? decrypter : null;
+  const streams = new MessagingStreams(
+    sealer ? new SealedMessageStore(eventStore, sealer) : eventStore,
+  );
 
-  const projection = await base.startProjection(messagingReadModelProjection(config.schema));
+  const projection = await base.startProjection(
+    messagingReadModelProjection(config.schema, sealer),
+  );
   await base.startProjection(sendQueueProjection(config.schema));
 
   const replica = contactsReplicaProjection(config.schema);
@@ -122,13 +141,6 @@ export async function startMessagingRuntime(
     });
   }
 
-  // Personal fields are read with the contact's data keys, asked of the
-  // contacts service under messaging's own identity (scope pii:read).
-  const identity = new ServiceIdentity('messaging', ['pii:read'], config.serviceTokenKey);
-  const decrypter =
-    options.decrypter !== undefined
-      ? options.decrypter
-      : new ContactPersonalData({ contactsUrl: config.contactsUrl, identity });
   const recipients = new RecipientDirectory(
     pool,
     config.schema,

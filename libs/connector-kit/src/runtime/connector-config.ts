@@ -18,12 +18,24 @@ export interface ConnectorConfig extends ServiceConfig {
   contactsUrl: string;
 }
 
-export const CONNECTOR_PORTS: Record<ProviderFacts['key'], number> = { hubspot: 3104, gohighlevel: 3105 };
+export const CONNECTOR_PORTS: Record<ProviderFacts['key'], number> = {
+  hubspot: 3104,
+  gohighlevel: 3105,
+};
 
-export function loadConnectorConfig(facts: ProviderFacts, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
+export function loadConnectorConfig(
+  facts: ProviderFacts,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectorConfig {
   const prefix = `CONNECTOR_${facts.key.toUpperCase()}`;
   const base = loadServiceConfig(
-    { prefix, name: `connector-${facts.key}`, port: CONNECTOR_PORTS[facts.key], schema: `connector_${facts.key}`, topic: `crm.${facts.key}` },
+    {
+      prefix,
+      name: `connector-${facts.key}`,
+      port: CONNECTOR_PORTS[facts.key],
+      schema: `connector_${facts.key}`,
+      topic: `crm.${facts.key}`,
+    },
     env,
   );
   return {

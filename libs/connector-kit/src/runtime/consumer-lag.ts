@@ -5,8 +5,16 @@
 // to the owners of libs/bus).
 import { Kafka, logLevel } from 'kafkajs';
 
-export async function consumerLag(brokers: string[], groupId: string, topics: string[]): Promise<Record<string, number | null>> {
-  const admin = new Kafka({ clientId: `${groupId}-lag`, brokers, logLevel: logLevel.NOTHING }).admin();
+export async function consumerLag(
+  brokers: string[],
+  groupId: string,
+  topics: string[],
+): Promise<Record<string, number | null>> {
+  const admin = new Kafka({
+    clientId: `${groupId}-lag`,
+    brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   const lag: Record<string, number | null> = {};
   try {
     await admin.connect();

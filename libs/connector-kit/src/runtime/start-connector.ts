@@ -16,7 +16,11 @@ import {
   type Log,
 } from '@engagement/service-runtime';
 import { applySqlMigrations } from '@engagement/sql-migrations';
-import { ContactErasedError, ContactPersonalData, recordErasureApplied } from '@engagement/personal-data';
+import {
+  ContactErasedError,
+  ContactPersonalData,
+  recordErasureApplied,
+} from '@engagement/personal-data';
 import { ServiceIdentity } from '@engagement/service-auth';
 import type { Pool } from 'pg';
 import { CredentialCipher } from '../credentials/credential-envelope';
@@ -81,14 +85,17 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   const { config, adapter, log } = options;
   const facts = adapter.facts;
   // A small pool: the pusher keeps at most 4 batches in flight, and PostgreSQL serves every service of the platform.
-  const runtime = await ServiceRuntime.open(config.serviceName, config, log, { poolSize: 10 });
+  const runtime = await ServiceRuntime.open(config.serviceName, config, log);
   const { pool, eventStore: store } = runtime;
-  const cipher = new CredentialCipher(loadConnectorMasterKeys(options.env ?? process.env, (m) => log.warn(m)));
+  const cipher = new CredentialCipher(
+    loadConnectorMasterKeys(options.env ?? process.env, (m) => log.warn(m)),
+  );
   const commands = new IntegrationCommands(store, cipher, facts.key);
   // Master key rotation without downtime: start every process with the new key
   // first and the old one after it; the first to start re-wraps the stored
   // envelope under the new key, after which the old key can be retired.
-  if (await commands.rewrap(systemContext(config.name))) log.info('integration credentials re-wrapped under the current master key');
+  if (await commands.rewrap(systemContext(config.name)))
+    log.info('integration credentials re-wrapped under the current master key');
 
   await applySqlMigrations(pool, config.schema, [
     { version: 1, sql: workingTablesSql(config.schema).join(';\n') },
@@ -99,9 +106,15 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
 
   const share = options.budgetShare ?? 0.9;
   const limiter = new RateLimiter(
-    [facts.burst, facts.daily].filter((b) => b !== null).map((budget) => new TokenBucket(budget!, share)),
+    [facts.burst, facts.daily]
+      .filter((b) => b !== null)
+      .map((budget) => new TokenBucket(budget!, share)),
   );
-  const refresher = new OAuthRefresher(pool, commands, formTokenEndpoint(`${config.apiBaseUrl}${facts.tokenPath}`));
+  const refresher = new OAuthRefresher(
+    pool,
+    commands,
+    formTokenEndpoint(`${config.apiBaseUrl}${facts.tokenPath}`),
+  );
   const caller = new CrmCaller({
     limiter,
     accessToken: (force) => refresher.accessToken(force),
@@ -111,19 +124,35 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
 
   const inbound = options.inbound
     ? setUpInbound({
-        pool, config, store, cipher, commands, crm: adapter, inbound: options.inbound,
-        call: (work) => caller.call(work), log, env: options.env ?? process.env,
+        pool,
+        config,
+        store,
+        cipher,
+        commands,
+        crm: adapter,
+        inbound: options.inbound,
+        call: (work) => caller.call(work),
+        log,
+        env: options.env ?? process.env,
       })
     : null;
 
   // Dead letters go to `crm.<provider>.dlq` with the reason (besides the failed sync event).
   const dlqTopic = `${config.topic}.dlq`;
-  const dlqBus = new KafkajsBus({ brokers: config.kafkaBrokers, clientId: `${config.serviceName}-dlq` });
+  const dlqBus = new KafkajsBus({
+    brokers: config.kafkaBrokers,
+    clientId: `${config.serviceName}-dlq`,
+  });
   const dlq = dlqBus.producer();
   let dlqReady: Promise<void> | null = null;
   const pusher = new CrmPusher({
     erasureApplied: (contactId, detail) =>
-      recordErasureApplied(store, { contactId, service: config.name, target: `crm:${facts.key}`, detail }),
+      recordErasureApplied(store, {
+        contactId,
+        service: config.name,
+        target: `crm:${facts.key}`,
+        detail,
+      }),
     pool,
     schema: config.schema,
     store,
@@ -178,18 +207,24 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   const Integrations = integrationsController(facts.key, {
     commands,
     views: new IntegrationViews(pool, config.schema, facts.key),
-    consumerLag: () => consumerLag(config.kafkaBrokers, config.consumerGroup, [config.contactsTopic]),
+    consumerLag: () =>
+      consumerLag(config.kafkaBrokers, config.consumerGroup, [config.contactsTopic]),
     changed: () => {
       refresher.reset();
       pusher.wake();
     },
     caughtUp: async (position) => {
-      if (position !== null) await projection.waitForPosition(position, 5_000).catch(() => undefined);
+      if (position !== null)
+        await projection.waitForPosition(position, 5_000).catch(() => undefined);
     },
   });
   class ConnectorModule {}
   const app = await createServiceApp({
-    module: serviceModule(ConnectorModule, { controllers: [Integrations, ...(inbound?.controllers ?? [])], providers: [], readiness: runtime.readinessChecks() }),
+    module: serviceModule(ConnectorModule, {
+      controllers: [Integrations, ...(inbound?.controllers ?? [])],
+      providers: [],
+      readiness: runtime.readinessChecks(),
+    }),
     log,
     auth: { audience: config.name, key: config.serviceTokenKey },
     configure: (app) => inbound?.configure(app),

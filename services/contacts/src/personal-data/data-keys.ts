@@ -262,7 +262,9 @@ export class DataKeyStore {
     contactId: string,
     audit: { caller: string; requestId: string },
   ): Promise<
-    { state: 'none' } | { state: 'destroyed' } | { state: 'active'; keys: Record<string, string> }
+    | { state: 'none' }
+    | { state: 'destroyed' }
+    | { state: 'active'; keys: Record<string, string>; currentKeyId: string }
   > {
     this.cache.delete(contactId);
     const keys = (await this.load([contactId])).get(contactId) ?? { state: 'none' as const };
@@ -275,7 +277,7 @@ export class DataKeyStore {
     if (keys.state !== 'active') return keys;
     const clear: Record<string, string> = {};
     for (const [keyId, key] of keys.keys) clear[keyId] = key.export().toString('base64');
-    return { state: 'active', keys: clear };
+    return { state: 'active', keys: clear, currentKeyId: keys.currentKeyId };
   }
 
   /**

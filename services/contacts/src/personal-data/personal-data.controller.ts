@@ -89,7 +89,7 @@ export class PersonalDataController {
         contactId: id,
       });
     }
-    return { contactId: id, keys: keys.keys };
+    return { contactId: id, keys: keys.keys, currentKeyId: keys.currentKeyId };
   }
 
   private async readHistory(contactId: string): Promise<RecordedEvent[]> {

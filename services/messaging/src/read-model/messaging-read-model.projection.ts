@@ -12,10 +12,18 @@ import type { RecordedEvent } from '@engagement/event-store';
 import type { ProjectionDefinition } from '@engagement/projections';
 import type { PoolClient } from 'pg';
 import { messagingReadModelSql, uuidSchemaOf } from '../migrations/messaging-read-model.ddl';
+import { openMessageFields } from '../messages/sealed-message-fields';
 
 export const MESSAGING_READ_MODEL = 'messaging-read-model';
 
-export function messagingReadModelProjection(schema: string): ProjectionDefinition {
+/**
+ * `sealer` opens the personal fields messaging seals in its own events
+ * (messages/sealed-message-fields.ts); an erased contact's open as null.
+ */
+export function messagingReadModelProjection(
+  schema: string,
+  sealer: Parameters<typeof openMessageFields>[0] = null,
+): ProjectionDefinition {
   return {
     name: MESSAGING_READ_MODEL,
     schema,
@@ -35,7 +43,8 @@ export function messagingReadModelProjection(schema: string): ProjectionDefiniti
       for (const sql of messagingReadModelSql(target, uuidSchema)) await client.query(sql);
     },
     async apply(events, client) {
-      for (const recorded of events) {
+      for (const stored of events) {
+        const recorded = await openMessageFields(sealer, stored);
         if (recorded.type === 'ContactErased') {
           await client.query(
             `UPDATE sent_messages SET recipient_email = NULL, recipient_phone = NULL, subject = NULL,

@@ -172,6 +172,9 @@ export async function startTestBed(
     consumeContacts: false,
     consumeEvents: false,
     poolSize: 8,
+    // No contacts service here: contacts events come in clear, and nothing is sealed with a
+    // contact's key (e2e/src/erasure.e2e.spec.ts runs messaging against the real contacts).
+    decrypter: null,
     ...options,
   });
   const app = await createMessagingApp(runtime);
