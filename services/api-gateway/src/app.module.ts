@@ -48,7 +48,7 @@ class ClosePoolOnShutdown implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  static register(config: GatewayConfig, pool: Pool): DynamicModule {
+  static register(config: GatewayConfig, pool: Pool, clock?: () => number): DynamicModule {
     return {
       module: AppModule,
       // Express tries routes in this order: ProxyController's catch-all
@@ -64,7 +64,7 @@ export class AppModule {
         ApiKeyRevocationListener,
         {
           provide: TokenBuckets,
-          useValue: new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst),
+          useValue: new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst, clock),
         },
         {
           provide: FailedAuthLimiter,

@@ -26,6 +26,8 @@ import { OpenApiService } from './openapi/openapi.service';
 export interface GatewayAppOptions {
   /** Log levels; tests turn the noise down. */
   logLevels?: LogLevel[];
+  /** Milliseconds from a monotonic clock for the rate limits; tests pass their own. */
+  clock?: () => number;
 }
 
 export async function createGatewayApp(
@@ -57,10 +59,13 @@ export async function createGatewayApp(
     throw error;
   }
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, pool), {
-    bodyParser: false,
-    logger,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config, pool, options.clock),
+    {
+      bodyParser: false,
+      logger,
+    },
+  );
   app.disable('x-powered-by');
   app.use(correlationMiddleware({ accessLog: logger.isLevelEnabled('log') }));
   // The gateway's own JSON endpoints; proxied bodies are read by ProxyController.

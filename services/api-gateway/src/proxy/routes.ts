@@ -34,8 +34,16 @@ export const ROUTES: ProxyRoute[] = [
   { prefix: ['api', 'track'], upstream: 'messaging', target: '/track' },
   { prefix: ['api', 'webhooks', 'twilio'], upstream: 'messaging', target: '/webhooks/twilio' },
   // CRM webhooks, signed by the CRM (HubSpot v3, GoHighLevel Ed25519): public, verified by the connector.
-  { prefix: ['api', 'webhooks', 'hubspot'], upstream: 'connector-hubspot', target: '/webhooks/hubspot' },
-  { prefix: ['api', 'webhooks', 'gohighlevel'], upstream: 'connector-gohighlevel', target: '/webhooks/gohighlevel' },
+  {
+    prefix: ['api', 'webhooks', 'hubspot'],
+    upstream: 'connector-hubspot',
+    target: '/webhooks/hubspot',
+  },
+  {
+    prefix: ['api', 'webhooks', 'gohighlevel'],
+    upstream: 'connector-gohighlevel',
+    target: '/webhooks/gohighlevel',
+  },
 ];
 
 /** Requests that may carry more than the default body limit: bulk uploads. */

@@ -40,8 +40,14 @@ describe('routing table', () => {
       upstream: 'messaging',
       upstreamPath: '/webhooks/twilio/status',
     });
-    expect(resolve('/api/webhooks/hubspot')).toEqual({ upstream: 'connector-hubspot', upstreamPath: '/webhooks/hubspot' });
-    expect(resolve('/api/webhooks/gohighlevel')).toEqual({ upstream: 'connector-gohighlevel', upstreamPath: '/webhooks/gohighlevel' });
+    expect(resolve('/api/webhooks/hubspot')).toEqual({
+      upstream: 'connector-hubspot',
+      upstreamPath: '/webhooks/hubspot',
+    });
+    expect(resolve('/api/webhooks/gohighlevel')).toEqual({
+      upstream: 'connector-gohighlevel',
+      upstreamPath: '/webhooks/gohighlevel',
+    });
     expect(resolve('/api/webhooks/zoom')).toBeNull();
   });
 

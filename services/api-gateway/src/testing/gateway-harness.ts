@@ -138,6 +138,8 @@ const defaultLogLevels = (process.env.GATEWAY_TEST_LOG_LEVELS ?? '')
 export async function startGateway(
   overrides: Partial<GatewayConfig> = {},
   logLevels: LogLevel[] = defaultLogLevels,
+  /** The rate limits' clock (milliseconds); default the real one. */
+  clock?: () => number,
 ): Promise<TestGateway> {
   const adminKey = overrides.bootstrapKey ?? generateApiKey();
   const config: GatewayConfig = {
@@ -160,7 +162,7 @@ export async function startGateway(
     serviceTokenKey: randomBytes(32),
     ...overrides,
   };
-  const app = await createGatewayApp(config, { logLevels });
+  const app = await createGatewayApp(config, { logLevels, clock });
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
   return {
