@@ -67,6 +67,8 @@ export class CrmFieldState {
       `INSERT INTO ${this.s}.crm_field_state (contact_id, field, value, origin, at, landed_at)
        SELECT $1, f, v, 'pushed', LEAST($4::timestamptz, COALESCE((SELECT changed_at FROM ${this.s}.sync_contacts WHERE contact_id = $1), $4::timestamptz)), $4::timestamptz
          FROM unnest($2::text[], $3::text[]) AS t(f, v)
+        -- A push that finishes after the contact's erasure leaves nothing of it behind.
+        WHERE NOT EXISTS (SELECT 1 FROM ${this.s}.sync_contacts WHERE contact_id = $1 AND erased)
        ON CONFLICT (contact_id, field) DO UPDATE SET value = EXCLUDED.value, origin = 'pushed', at = EXCLUDED.at, landed_at = EXCLUDED.landed_at`,
       [contactId, entries.map(([f]) => f), entries.map(([, v]) => normalised(v)), at],
     );

@@ -211,7 +211,10 @@ export class InboundApplier {
   private async remember(contactId: string, fields: Record<string, string | null>, at: string): Promise<void> {
     for (const [field, value] of Object.entries(fields)) {
       await this.o.pool.query(
-        `INSERT INTO ${this.s}.crm_field_state (contact_id, field, value, origin, at) VALUES ($1,$2,$3,'received',$4)
+        `INSERT INTO ${this.s}.crm_field_state (contact_id, field, value, origin, at)
+         SELECT $1::uuid, $2::text, $3::text, 'received', $4::timestamptz
+          -- A change that arrives after the contact's erasure leaves nothing of it behind.
+          WHERE NOT EXISTS (SELECT 1 FROM ${this.s}.sync_contacts WHERE contact_id = $1 AND erased)
          ON CONFLICT (contact_id, field) DO UPDATE SET value = EXCLUDED.value, origin = 'received', at = EXCLUDED.at, landed_at = NULL
          WHERE ${this.s}.crm_field_state.at <= EXCLUDED.at AND ${this.s}.crm_field_state.value IS DISTINCT FROM EXCLUDED.value
            -- a push of ours that reached the CRM after this change overwrote it there: the CRM has ours
