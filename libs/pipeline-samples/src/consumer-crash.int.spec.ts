@@ -48,6 +48,11 @@ describe('consumer crash: SIGKILL several times mid-flow', () => {
     const killAt = Array.from({ length: KILLS }, () => randomBetween(500, EVENTS - 1_500)).sort(
       (a, b) => a - b,
     );
+    // Kills with events still to apply: the first always is (the writer is
+    // far from done when the read model holds at most EVENTS - 1,500); a
+    // slow machine may let the consumer catch up before a later one, which
+    // the count below allows, instead of failing on timing.
+    let midFlowKills = 0;
     for (const threshold of killAt) {
       await waitFor(
         `${threshold} events applied`,
@@ -57,10 +62,11 @@ describe('consumer crash: SIGKILL several times mid-flow', () => {
       await sleep(randomBetween(0, 500));
       consumer.kill('SIGKILL');
       expect(await consumer.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      expect(await appliedCount(run)).toBeLessThan(EVENTS);
+      if ((await appliedCount(run)) < EVENTS) midFlowKills += 1;
       consumer = startConsumer(run);
       await consumer.ready;
     }
+    expect(midFlowKills).toBeGreaterThanOrEqual(1);
     expect(await written).toEqual({ written: EVENTS });
 
     await waitForApplied(run, EVENTS, 150_000);
