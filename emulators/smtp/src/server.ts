@@ -141,6 +141,9 @@ export async function startSmtpEmulator(config: SmtpEmulatorConfig): Promise<Smt
     smtp.once('error', reject);
     smtp.listen(config.smtpPort, config.host, () => resolve());
   });
+  // Once listening, a client that drops its connection mid-message (a sender killed with
+  // SIGKILL) is an 'error' event of smtp-server: the server goes on serving the others.
+  smtp.on('error', () => undefined);
   const admin = await listen(
     createRouter(routes, {
       notFound: (req) => adminError(`no route ${req.method} ${req.path}`, 404),
