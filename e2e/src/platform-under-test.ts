@@ -37,10 +37,20 @@ export interface PlatformUnderTest {
   messaging: MessagingUnderTest | null;
   /** Runs an operators' tool (tools/ops/src/<tool>) against these processes' schemas and keys. */
   runTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>;
+  /** runTool in the background: the tool's process, for a test that acts while it runs. */
+  spawnTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   stop(): Promise<void>;
 }
 
 const root = findWorkspaceRoot();
+const nodeBin = join(root, 'node_modules', '.bin', 'node');
+/** How an operators' tool (tools/ops/src/<tool>) is run, as `npm run <tool>` does. */
+const toolArgs = (tool: string, args: string[]) => [
+  '-r',
+  '@swc-node/register',
+  join(root, 'tools', 'ops', 'src', tool),
+  ...args,
+];
 
 /** One process of a service. */
 export interface ServiceInstance {
@@ -288,6 +298,16 @@ export async function startPlatformUnderTest(
     await stop();
     throw error;
   }
+  const toolEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+    ...base,
+    SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'),
+    CONTACTS_SCHEMA: contactsSchema,
+    EVENT_STORE_SCHEMA: eventStoreSchema,
+    CONTACTS_MASTER_KEYS: masterKeys,
+    EVENTS_SCHEMA: eventsSchema,
+    ...(messaging ? { MESSAGING_SCHEMA: messaging.schema } : {}),
+    ...env,
+  });
   return {
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     contactsUrl: `http://127.0.0.1:${contactsPort}`,
@@ -313,24 +333,13 @@ export async function startPlatformUnderTest(
     connectors: crm,
     messaging,
     runTool: (tool, args, env = {}) =>
-      spawnSync(
-        join(root, 'node_modules', '.bin', 'node'),
-        ['-r', '@swc-node/register', join(root, 'tools', 'ops', 'src', tool), ...args],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          env: {
-            ...base,
-            SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'),
-            CONTACTS_SCHEMA: contactsSchema,
-            EVENT_STORE_SCHEMA: eventStoreSchema,
-            CONTACTS_MASTER_KEYS: masterKeys,
-            EVENTS_SCHEMA: eventsSchema,
-            ...(messaging ? { MESSAGING_SCHEMA: messaging.schema } : {}),
-            ...env,
-          },
-        },
-      ),
+      spawnSync(nodeBin, toolArgs(tool, args), { cwd: root, encoding: 'utf8', env: toolEnv(env) }),
+    spawnTool: (tool, args, env = {}) =>
+      spawn(nodeBin, toolArgs(tool, args), {
+        cwd: root,
+        env: toolEnv(env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     stop,
   };
 }
