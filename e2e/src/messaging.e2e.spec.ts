@@ -5,7 +5,10 @@
 // contact's data keys); POST /api/messages sends it a real email; the open
 // pixel and the click, fetched through the gateway without a key, come back
 // to contacts as email_opened and email_clicked activities; a one-click
-// unsubscribe revokes the contact's email consent.
+// unsubscribe revokes the contact's email consent. A campaign to a tagged
+// audience reaches consenting members only; a hard bounce sets the
+// contact's status. Reminders follow a reschedule and survive a kill -9 of
+// messaging between them, neither lost nor doubled.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +23,8 @@ let platform: PlatformUnderTest;
 let smtp: ChildProcess;
 let adminUrl: string;
 const mailDir = mkdtempSync(join(tmpdir(), 'e2e-smtp-'));
+// The SMTP emulator refuses this recipient with 550: a hard bounce.
+const bouncingAddress = `bounces-${randomUUID().slice(0, 8)}@example.com`;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,6 +77,18 @@ async function api(
   return { status: response.status, headers: response.headers, body: parsed as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+interface ReceivedMail {
+  subject: string;
+  receivedAt: string;
+  html: string | null;
+  listUnsubscribe: string | null;
+}
+
+async function mailsTo(address: string): Promise<ReceivedMail[]> {
+  const r = await fetch(`${adminUrl}/__emulator/messages?to=${encodeURIComponent(address)}`);
+  return ((await r.json()) as { messages: ReceivedMail[] }).messages;
+}
+
 beforeAll(async () => {
   const [smtpPort, adminPort] = [await freePort(), await freePort()];
   smtp = spawn(
@@ -85,6 +102,7 @@ beforeAll(async () => {
         SMTP_EMULATOR_PORT: String(smtpPort),
         SMTP_EMULATOR_ADMIN_PORT: String(adminPort),
         SMTP_EMULATOR_DATA_DIR: mailDir,
+        SMTP_EMULATOR_REJECT_HARD: bouncingAddress,
       },
       stdio: 'ignore',
     },
@@ -190,47 +208,181 @@ it('sends a real email to a contact made through the gateway, and its open, clic
   expect(message.body.unsubscribedAt).not.toBeNull();
 }, 180_000);
 
-it('sends both reminders of a registration made through the gateway, and events records them in reminders_sent', async () => {
+it('sends a campaign to the consenting members of a tagged audience only; its open, click, hard bounce and unsubscribe reach the contacts', async () => {
+  const tag = `e2e-${randomUUID().slice(0, 8)}`;
+  const contactWith = async (email: string, tags: string[], consent: boolean) => {
+    const created = await api('POST', '/api/contacts', { email, firstName: 'Ada', tags });
+    expect(created.status).toBe(201);
+    // A marketing send needs the channel's consent and marketing consent.
+    if (consent)
+      for (const channel of ['email', 'marketing'])
+        expect(
+          (
+            await api('PUT', `/api/contacts/${created.body.id}/consent/${channel}`, {
+              granted: true,
+            })
+          ).status,
+        ).toBe(200);
+    return created.body.id as string;
+  };
+  const readerAddress = `reader-${randomUUID().slice(0, 8)}@example.com`;
+  const silentAddress = `silent-${randomUUID().slice(0, 8)}@example.com`;
+  const outsiderAddress = `outsider-${randomUUID().slice(0, 8)}@example.com`;
+  const reader = await contactWith(readerAddress, [tag], true);
+  const bouncing = await contactWith(bouncingAddress, [tag], true);
+  const silent = await contactWith(silentAddress, [tag], false);
+  const outsider = await contactWith(outsiderAddress, ['someone-else'], true);
+
+  // The audience is resolved from messaging's replica of contacts (topic `contacts`).
+  const messagingSchema = platform.messaging!.schema;
+  await waitFor('the contacts in messaging’s replica', async () => {
+    const { rows } = await platform.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${messagingSchema}".contact_replica
+        WHERE contact_id = ANY($1::uuid[]) AND (consent ->> 'marketing' = 'true' OR contact_id = $2)`,
+      [[reader, bouncing, silent, outsider], silent],
+    );
+    return rows[0]!.n === 4;
+  });
+  const template = await api('POST', '/api/templates', {
+    slug: `campaign-${randomUUID().slice(0, 8)}`,
+    name: 'Launch',
+    channel: 'email',
+    subjectTemplate: 'Launch news for {{ contact.first_name }}',
+    cachedContentHtml: '<p><a href="https://example.com/launch">See it</a></p>',
+    cachedContentText: 'See it: https://example.com/launch',
+  });
+  expect(template.status).toBe(201);
+  const campaign = await api('POST', '/api/campaigns', {
+    name: 'Launch',
+    channel: 'email',
+    templateId: template.body.id,
+    audience: { tags: [tag] },
+  });
+  expect(campaign.status).toBe(201);
+  const campaignId = campaign.body.id as string;
+  expect((await api('POST', `/api/campaigns/${campaignId}/send`)).status).toBe(202);
+
+  const messages = await waitFor('the campaign’s three messages, each settled', async () => {
+    const r = await api('GET', `/api/campaigns/${campaignId}/messages`);
+    const items = (r.body?.items ?? []) as Array<{ id: string; contactId: string; status: string }>;
+    return items.length === 3 && items.every((m) => !['queued', 'sending'].includes(m.status))
+      ? items
+      : null;
+  });
+  const byContact = Object.fromEntries(messages.map((m) => [m.contactId, m]));
+  expect(byContact[reader]).toMatchObject({ status: 'sent', campaignId });
+  expect(byContact[bouncing]).toMatchObject({ status: 'bounced', bounceType: 'hard' });
+  expect(byContact[silent]).toMatchObject({ status: 'blocked' });
+  expect(byContact[outsider]).toBeUndefined();
+  expect(await mailsTo(readerAddress)).toHaveLength(1);
+  for (const address of [bouncingAddress, silentAddress, outsiderAddress])
+    expect(await mailsTo(address)).toHaveLength(0);
+
+  // The reader opens, clicks and unsubscribes.
+  const [mail] = await mailsTo(readerAddress);
+  const html = String(mail!.html);
+  const pixel = /src="http:\/\/127\.0\.0\.1:\d+(\/api\/track\/open\/[^"]+)"/.exec(html)![1]!;
+  const click = /href="http:\/\/127\.0\.0\.1:\d+(\/api\/track\/click\/[^"]+)"/.exec(html)![1]!;
+  expect((await api('GET', pixel, undefined, null)).status).toBe(200);
+  expect((await api('GET', click, undefined, null)).headers.get('location')).toBe(
+    'https://example.com/launch',
+  );
+  const unsubscribe = /<http:\/\/127\.0\.0\.1:\d+(\/api\/track\/unsubscribe\/[^>]+)>/.exec(
+    String(mail!.listUnsubscribe),
+  )![1];
+  const unsubscribed = await fetch(`${platform.gatewayUrl}${unsubscribe}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  expect(unsubscribed.status).toBe(200);
+
+  const activityTypes = async (contactId: string) => {
+    const r = await api('GET', `/api/contacts/${contactId}/activities?limit=50`);
+    return ((r.body?.items ?? []) as Array<{ activityType: string }>).map((a) => a.activityType);
+  };
+  await waitFor('the reader’s activities and revoked consent', async () => {
+    const types = await activityTypes(reader);
+    const contact = await api('GET', `/api/contacts/${reader}`);
+    return (
+      ['email_sent', 'email_opened', 'email_clicked'].every((t) => types.includes(t)) &&
+      contact.body?.consent?.email?.granted === false
+    );
+  });
+  await waitFor('the bounced contact’s status and activity', async () => {
+    const contact = await api('GET', `/api/contacts/${bouncing}`);
+    return (
+      contact.body?.status === 'bounced' &&
+      (await activityTypes(bouncing)).includes('email_bounced')
+    );
+  });
+  const readerMessage = await api('GET', `/api/messages/${byContact[reader]!.id}`);
+  expect(readerMessage.body).toMatchObject({ openCount: 1, clickCount: 1, campaignId });
+  expect(readerMessage.body.unsubscribedAt).not.toBeNull();
+  expect(await activityTypes(silent)).not.toContain('email_sent');
+}, 180_000);
+
+it('sends both reminders of a registration made through the gateway at the rescheduled times, once each across a kill -9 of messaging, and events records them in reminders_sent', async () => {
+  // Reminders are 60 s and 40 s before the event (the suite's setting). The
+  // event is created 120 s ahead, then moved 60 s later: every reminder then
+  // falls due after its first due time, so a mail older than its moved due
+  // time would be one sent at the old time.
   const created = await api('POST', '/api/events', {
     title: 'Reminder webinar',
     type: 'webinar',
     platform: 'virtual_custom',
     platformUrl: 'https://example.com/live',
-    scheduledAt: new Date(Date.now() + 90_000).toISOString(),
+    scheduledAt: new Date(Date.now() + 120_000).toISOString(),
     timezone: 'UTC',
     durationMinutes: 30,
   });
   expect(created.status).toBe(201);
+  const eventId = created.body.id as string;
   for (const action of ['schedule', 'open-registration'])
-    expect((await api('POST', `/api/events/${created.body.id}/${action}`)).status).toBe(200);
+    expect((await api('POST', `/api/events/${eventId}/${action}`)).status).toBe(200);
   const email = `reminded-${randomUUID().slice(0, 8)}@example.com`;
-  const registered = await api('POST', '/api/registrations', {
-    email,
-    eventId: created.body.id,
-    formData: {},
-  });
+  const registered = await api('POST', '/api/registrations', { email, eventId, formData: {} });
   expect(registered.status).toBe(201);
+  const movedTo = Date.now() + 180_000;
+  const rescheduled = await api('POST', `/api/events/${eventId}/reschedule`, {
+    scheduledAt: new Date(movedTo).toISOString(),
+  });
+  expect(rescheduled.status).toBe(200);
+
+  const first = await waitFor(
+    'the first reminder',
+    async () => {
+      const mails = await mailsTo(email);
+      return mails.length >= 1 ? mails : null;
+    },
+    200_000,
+  );
+  expect(first.map((m) => m.subject)).toEqual(['Reminder: Reminder webinar starts in 60s']);
+  expect(Date.parse(first[0]!.receivedAt)).toBeGreaterThanOrEqual(movedTo - 60_000);
+
+  // Between the two reminders, messaging dies without warning and comes back.
+  await platform.messaging!.killAndRestart();
 
   const mails = await waitFor(
-    'both reminders',
+    'the second reminder',
     async () => {
-      const r = await fetch(`${adminUrl}/__emulator/messages?to=${encodeURIComponent(email)}`);
-      const { messages } = (await r.json()) as { messages: Array<{ subject: string }> };
-      return messages.length >= 2 ? messages : null;
+      const all = await mailsTo(email);
+      return all.length >= 2 ? all : null;
     },
-    150_000,
+    120_000,
   );
-  expect(mails.map((m) => m.subject).sort()).toEqual([
-    'Reminder: Reminder webinar starts in 40s',
-    'Reminder: Reminder webinar starts in 60s',
-  ]);
+  const second = mails.find((m) => m.subject === 'Reminder: Reminder webinar starts in 40s');
+  expect(second).toBeDefined();
+  expect(Date.parse(second!.receivedAt)).toBeGreaterThanOrEqual(movedTo - 40_000);
   const registration = await waitFor('reminders_sent', async () => {
     const r = await api('GET', `/api/registrations/${registered.body.id}`);
     return (r.body?.remindersSent ?? []).length >= 2 ? r.body : null;
   });
   expect(registration.remindersSent).toHaveLength(2);
-  // Nothing more comes after both were sent.
+  // Nothing more comes after both were sent: neither lost nor doubled.
   await new Promise((r) => setTimeout(r, 3_000));
-  const after = await fetch(`${adminUrl}/__emulator/messages?to=${encodeURIComponent(email)}`);
-  expect(((await after.json()) as { messages: unknown[] }).messages).toHaveLength(2);
-}, 240_000);
+  expect((await mailsTo(email)).map((m) => m.subject).sort()).toEqual([
+    'Reminder: Reminder webinar starts in 40s',
+    'Reminder: Reminder webinar starts in 60s',
+  ]);
+}, 330_000);

@@ -89,6 +89,8 @@ export interface MessagingUnderTest {
   schema: string;
   topic: string;
   trackingSecret: Buffer;
+  /** kill -9 the messaging process, then start it again with the same settings and wait until it is healthy. */
+  killAndRestart(): Promise<void>;
 }
 
 /** The CRM connectors of a platform under test (when PlatformOptions.connectors is given). */
@@ -145,6 +147,14 @@ export async function startPlatformUnderTest(
         schema: `messaging_e2e_${suffix}`,
         topic: messagingTopic,
         trackingSecret: randomBytes(32),
+        killAndRestart: async () => {
+          const killed = messagingProcess!;
+          const exited = new Promise<void>((resolve) => killed.once('exit', () => resolve()));
+          killed.kill('SIGKILL');
+          await exited;
+          messagingProcess = startService('messaging', output, messagingEnv!);
+          await waitForHealth(`${messaging!.url}/health`, messagingProcess, output);
+        },
       }
     : null;
   const output: string[] = [];
@@ -186,9 +196,9 @@ export async function startPlatformUnderTest(
     // Without a messaging process, no reminders to read (and no group on the platform's topic).
     EVENTS_MESSAGING_TOPIC: messaging ? messagingTopic : 'off',
   });
-  const messagingProcess =
+  const messagingEnv: NodeJS.ProcessEnv | null =
     messaging && options.messaging
-      ? startService('messaging', output, {
+      ? {
           ...base,
           MESSAGING_PORT: String(messagingPort),
           MESSAGING_SCHEMA: messaging.schema,
@@ -204,8 +214,9 @@ export async function startPlatformUnderTest(
           MESSAGING_TRACKING_SECRET: messaging.trackingSecret.toString('base64'),
           MESSAGING_QUIET_HOURS: 'off',
           ...options.messaging.env,
-        })
+        }
       : null;
+  let messagingProcess = messagingEnv ? startService('messaging', output, messagingEnv) : null;
   const connectorProcesses: ChildProcess[] = [];
   if (crm && options.connectors) {
     for (const [provider, port, schema, topic, apiBase] of [
