@@ -32,7 +32,11 @@ export function validateMultiAppend(
   return appends.map((append: Partial<StreamAppend> | null, index) => {
     if (typeof append !== 'object' || append === null)
       throw new InvalidAppendError(`appends[${index}] is not an object`);
-    const json = validateAppend(append.streamId, append.events, append.expectedRevision);
+    const { bytes: partBytes, ...json } = validateAppend(
+      append.streamId,
+      append.events,
+      append.expectedRevision,
+    );
     const streamId = append.streamId as string;
     if (streams.has(streamId))
       throw new InvalidAppendError(`Stream ${streamId} appears twice in one appendToStreams`);
@@ -43,7 +47,7 @@ export function validateMultiAppend(
       ids.add(id);
     }
     events += (append.events as NewEvent[]).length;
-    for (const text of [...json.dataJson, ...json.metadataJson]) bytes += Buffer.byteLength(text);
+    bytes += partBytes;
     if (events > APPEND_LIMITS.maxEventsPerAppend) {
       throw new InvalidAppendError(
         `An append holds at most ${APPEND_LIMITS.maxEventsPerAppend} events; got more`,
@@ -58,12 +62,12 @@ export function validateMultiAppend(
   });
 }
 
-/** Returns the events serialised as JSON (adapters store these strings). */
+/** Returns the events serialised as JSON (adapters store these strings), and their size in bytes. */
 export function validateAppend(
   streamId: unknown,
   events: unknown,
   expectedRevision: unknown,
-): { dataJson: string[]; metadataJson: string[] } {
+): { dataJson: string[]; metadataJson: string[]; bytes: number } {
   validateStreamId(streamId);
   validateExpectedRevision(expectedRevision);
   if (!Array.isArray(events) || events.length === 0) {
@@ -114,7 +118,7 @@ export function validateAppend(
       `An append holds at most ${APPEND_LIMITS.maxBatchBytes} bytes of JSON; got ${bytes}`,
     );
   }
-  return { dataJson, metadataJson };
+  return { dataJson, metadataJson, bytes };
 }
 
 export function validateStreamId(streamId: unknown): asserts streamId is string {
