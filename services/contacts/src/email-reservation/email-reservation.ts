@@ -20,7 +20,7 @@
 //   ContactErased (and its data key destroyed), so the crashed create can
 //   never be completed later.
 // - Erasure releases the address; an erased holder loses it at once anyway.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { schemaVersionOf } from '@engagement/contracts';
 import { toNewEvent, type CommandContext } from '@engagement/decider';
 import { WrongExpectedRevisionError, type StreamAppend } from '@engagement/event-store';
@@ -37,17 +37,25 @@ import {
   type ReserveResult,
 } from '../shared/reservations';
 
-/** Expects a normalised address (domain/email.ts normaliseEmail). */
-export function emailReservationStreamId(email: string, hashKey: Buffer): string {
+/**
+ * Expects a normalised address (domain/email.ts normaliseEmail). The key is
+ * best a KeyObject made once: from a Buffer, OpenSSL imports the key again
+ * at every call, which costs more than the hash of a short address.
+ */
+export function emailReservationStreamId(email: string, hashKey: Buffer | KeyObject): string {
   return `email-reservation-${createHmac('sha256', hashKey).update(email, 'utf8').digest('hex')}`;
 }
 
 export class EmailReservations {
+  private readonly hashKey: KeyObject;
+
   constructor(
     private readonly contacts: ContactStreams,
     private readonly keys: DataKeyStore,
-    private readonly hashKey: Buffer,
-  ) {}
+    hashKey: Buffer,
+  ) {
+    this.hashKey = createSecretKey(hashKey);
+  }
 
   /** Where the holder's own stream stands with respect to this email. */
   async holderStatus(holderId: string, email: string): Promise<HolderStatus> {

@@ -10,6 +10,17 @@
 // history and export endpoints. Once the contact's key is destroyed, it
 // returns the event with its personal fields null, or a fixed placeholder
 // where the contract says the field is never null.
+//
+// The read-model projection runs in the process that appended most of the
+// events it reads, a moment earlier: decrypting them again (AES-GCM, a
+// cipher per field) was as costly as encrypting them, the largest cost of a
+// bulk import. So the fields this process encrypted lately are remembered,
+// by their envelope, as the JSON text that was sealed: an envelope holds a
+// fresh random IV and its GCM tag, so the same envelope always opens to that
+// very text, and reading it here gives exactly what decryption would. The
+// key is still looked up first, so a contact whose key is destroyed reads as
+// erased whatever is remembered; entries go after a short while (the data
+// keys' own cache time) or when the bound is reached, oldest first.
 import {
   isContactEventType,
   personalDataFieldsOf,
@@ -29,6 +40,21 @@ import {
 export { contactIdOfStream };
 
 export const ERASED_TEXT = '[erased]';
+
+export interface PersonalDataCipherOptions {
+  /** Fields remembered in clear after encryption, at most (default 100,000: about 20 MB). */
+  maxRemembered?: number;
+  /** How long a field is remembered (default 60 s). */
+  rememberMs?: number;
+}
+
+/** A field this process sealed: for which contact, with which data key, its JSON text, until when it is remembered. */
+interface Sealed {
+  contactId: string;
+  keyId: string;
+  json: string;
+  until: number;
+}
 
 /**
  * What a personal field reads as once its key is gone, for the fields the
@@ -57,7 +83,17 @@ function personalFields(streamId: string, type: string): readonly string[] {
 }
 
 export class PersonalDataCipher {
-  constructor(private readonly keys: DataKeyStore) {}
+  private readonly sealed = new Map<string, Sealed>();
+  private readonly maxRemembered: number;
+  private readonly rememberMs: number;
+
+  constructor(
+    private readonly keys: DataKeyStore,
+    options: PersonalDataCipherOptions = {},
+  ) {
+    this.maxRemembered = options.maxRemembered ?? 100_000;
+    this.rememberMs = options.rememberMs ?? 60_000;
+  }
 
   /** The events with their personal fields encrypted under the contact's current data key. */
   async encryptEvents(streamId: string, events: NewEvent[]): Promise<NewEvent[]> {
@@ -68,13 +104,17 @@ export class PersonalDataCipher {
     );
     if (!needsKey) return events;
     const { keyId, key } = await this.keys.currentKeyFor(contactId);
+    const until = Date.now() + this.rememberMs;
     return events.map((event) => {
       const fields = personalFields(streamId, event.type);
       if (fields.length === 0) return event;
       const data: JsonObject = { ...event.data };
       for (const field of fields) {
         const value = data[field];
-        if (isPresent(value)) data[field] = encryptField(value, keyId, key, contactId);
+        if (!isPresent(value)) continue;
+        const envelope = encryptField(value, keyId, key, contactId);
+        this.remember(envelope, { contactId, keyId, json: JSON.stringify(value), until });
+        data[field] = envelope;
       }
       return { ...event, data };
     });
@@ -84,10 +124,17 @@ export class PersonalDataCipher {
   async decryptEvent(recorded: RecordedEvent): Promise<RecordedEvent> {
     const contactId = contactIdOfStream(recorded.streamId);
     const fields = personalFields(recorded.streamId, recorded.type);
-    if (contactId === null || !fields.some((field) => parseEnvelope(recorded.data[field]))) {
+    const sealed = (field: string) => {
+      const value = recorded.data[field];
+      return typeof value === 'string' && this.sealed.has(value);
+    };
+    if (
+      contactId === null ||
+      !fields.some((field) => sealed(field) || parseEnvelope(recorded.data[field]))
+    ) {
       return recorded;
     }
-    return decryptWith(recorded, contactId, fields, await this.keys.keysOf(contactId));
+    return this.decryptWith(recorded, contactId, fields, await this.keys.keysOf(contactId));
   }
 
   /** decryptEvent for a batch, loading the keys it needs in one query. */
@@ -98,27 +145,50 @@ export class PersonalDataCipher {
     await this.keys.preload(contactIds);
     return Promise.all(events.map((event) => this.decryptEvent(event)));
   }
+
+  private decryptWith(
+    recorded: RecordedEvent,
+    contactId: string,
+    fields: readonly string[],
+    keys: ContactKeys,
+  ): RecordedEvent {
+    const data: JsonObject = { ...recorded.data };
+    for (const field of fields) {
+      const value = data[field];
+      // Bound to its contact like the ciphertext (whose AAD is the contact id):
+      // an envelope copied into another contact's event is decrypted, and fails.
+      const sealed = typeof value === 'string' ? this.recall(value, contactId) : undefined;
+      const envelope = sealed ? null : parseEnvelope(value);
+      if (!sealed && !envelope) continue;
+      const keyId = sealed ? sealed.keyId : envelope!.keyId;
+      const key = keys.state === 'active' ? keys.keys.get(keyId) : undefined;
+      // No key (destroyed, or never there): the field is gone for good.
+      if (!key) data[field] = placeholder(recorded.type as ContactEventType, field, contactId);
+      else if (sealed) data[field] = JSON.parse(sealed.json) as JsonValue;
+      else data[field] = decryptField(envelope!, key, contactId);
+    }
+    return { ...recorded, data };
+  }
+
+  private remember(envelope: string, sealed: Sealed): void {
+    if (this.maxRemembered <= 0) return;
+    if (this.sealed.size >= this.maxRemembered) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.sealed.keys().next().value;
+      if (oldest !== undefined) this.sealed.delete(oldest);
+    }
+    this.sealed.set(envelope, sealed);
+  }
+
+  private recall(envelope: string, contactId: string): Sealed | undefined {
+    const sealed = this.sealed.get(envelope);
+    if (sealed === undefined || sealed.contactId !== contactId) return undefined;
+    if (sealed.until >= Date.now()) return sealed;
+    this.sealed.delete(envelope);
+    return undefined;
+  }
 }
 
 function isPresent(value: JsonValue | undefined): value is JsonValue {
   return value !== undefined && value !== null;
-}
-
-function decryptWith(
-  recorded: RecordedEvent,
-  contactId: string,
-  fields: readonly string[],
-  keys: ContactKeys,
-): RecordedEvent {
-  const data: JsonObject = { ...recorded.data };
-  for (const field of fields) {
-    const envelope = parseEnvelope(data[field]);
-    if (!envelope) continue;
-    const key = keys.state === 'active' ? keys.keys.get(envelope.keyId) : undefined;
-    // No key (destroyed, or never there): the field is gone for good.
-    data[field] = key
-      ? decryptField(envelope, key, contactId)
-      : placeholder(recorded.type as ContactEventType, field, contactId);
-  }
-  return { ...recorded, data };
 }
