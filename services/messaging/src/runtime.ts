@@ -24,6 +24,7 @@ import {
   ServiceRuntime,
   type Log,
 } from '@engagement/service-runtime';
+import { CampaignBatch } from './campaigns/campaign-batch';
 import { CampaignRunner } from './campaigns/campaign-runner';
 import type { ChannelProvider } from './channels/channel';
 import { EmailChannel } from './channels/email.channel';
@@ -63,6 +64,8 @@ export interface MessagingRuntimeOptions {
   consumeContacts?: boolean;
   /** Connections of the service's own pool (the event store has its own); default 15. */
   poolSize?: number;
+  /** Send campaigns in batches (default true); false: one message at a time through the send queue. */
+  campaignBatches?: boolean;
   /** Consume topic `events` into the reminder schedule (default true). */
   consumeEvents?: boolean;
 }
@@ -238,6 +241,26 @@ export async function startMessagingRuntime(
     base.onStop(() => scheduler.stop());
   }
 
+  const batch =
+    options.campaignBatches === false
+      ? null
+      : new CampaignBatch({
+          pool,
+          schema: config.schema,
+          streams,
+          requester,
+          recipients,
+          channels,
+          tokens,
+          publicUrl: config.publicUrl,
+          quietHours: config.quietHours,
+          dailyCap: config.dailyCap,
+          maxAttempts: config.maxAttempts,
+          retryBaseMs: config.retryBaseMs,
+          leaseMs: config.leaseMs,
+          concurrency: config.sendConcurrency,
+          clock,
+        });
   const campaigns = new CampaignRunner({
     pool,
     schema: config.schema,
@@ -247,6 +270,7 @@ export async function startMessagingRuntime(
     leaseMs: config.leaseMs,
     pollMs: 1_000,
     concurrency: config.sendConcurrency,
+    batch,
     clock,
     onRequested: () => worker.poke(),
     log: (message, fields) => log.warn(message, fields),

@@ -2,11 +2,13 @@
 // reached, or sent now) is claimed by one instance at a time (a lease with
 // SKIP LOCKED); its audience is resolved once from messaging's replica of
 // contacts into campaign_recipients, each with a message id of its own;
-// then every recipient's message is requested and checkpointed one by one
-// (requested_at), so a crash resumes where it stopped: a message requested
-// again is the same message (its stream exists), never a second one.
-// Rules (consent, status, quiet hours, the cap) apply at send, in the send
-// queue, like for every message.
+// then its pages of recipients are sent in batches (campaign-batch.ts:
+// requested, checked against the rules, sent and recorded, chunk by chunk)
+// and checkpointed (requested_at), so a crash resumes where it stopped: a
+// message requested again is the same message (its stream exists), never a
+// second one. Without batches (or where a batch cannot go on) each
+// recipient's message is requested one by one and the send queue checks
+// the rules (consent, status, quiet hours, the cap) and sends it.
 import { DomainError } from '@engagement/decider';
 import type { CampaignAudience, CampaignCreatedData } from '@engagement/contracts';
 import { quoteIdent } from '@engagement/projections';
@@ -15,6 +17,7 @@ import type { Pool } from 'pg';
 import type { RecipientDirectory } from '../contacts-replica/recipient-directory';
 import type { MessageRequester } from '../messages/request-message';
 import { campaignStream, type MessagingStreams } from '../shared/messaging-streams';
+import type { CampaignBatch } from './campaign-batch';
 import { campaignDecider } from './campaign.decider';
 
 export const CAMPAIGN_TABLES_SQL = (schema: string) => {
@@ -48,6 +51,8 @@ export type CampaignRunnerOptions = {
   pollMs: number;
   /** Messages requested at once. */
   concurrency: number;
+  /** Sends pages in batches (campaign-batch.ts); null: one message at a time through the send queue. */
+  batch: CampaignBatch | null;
   clock?: () => Date;
   onRequested?: () => void;
   log: (message: string, fields?: Record<string, unknown>) => void;
@@ -182,6 +187,16 @@ export class CampaignRunner {
         campaignId,
         new Date(now.getTime() + this.options.leaseMs),
       ]);
+      if (this.options.batch) {
+        const sent = await this.options.batch.sendPage(campaign, rows, (row) =>
+          this.requestOne(campaign, row.contact_id, row.message_id),
+        );
+        if (sent !== null) {
+          requested += sent;
+          this.options.onRequested?.();
+          continue;
+        }
+      }
       let next = 0;
       const worker = async () => {
         while (next < rows.length && !this.stopped) {

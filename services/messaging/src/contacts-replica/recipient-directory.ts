@@ -70,8 +70,21 @@ export class RecipientDirectory {
       `SELECT * FROM ${quoteIdent(this.schema)}.contact_replica WHERE contact_id = $1`,
       [contactId],
     );
-    const row = rows[0];
-    if (!row) return null;
+    return rows[0] ? this.recipientOf(rows[0]) : null;
+  }
+
+  /** Many contacts in one query (a campaign's page); the unknown ones are absent from the map. */
+  async findMany(contactIds: readonly string[]): Promise<Map<string, Recipient>> {
+    const { rows } = await this.pool.query<ReplicaRow>(
+      `SELECT * FROM ${quoteIdent(this.schema)}.contact_replica WHERE contact_id = ANY($1::uuid[])`,
+      [contactIds],
+    );
+    const found = await Promise.all(rows.map((row) => this.recipientOf(row)));
+    return new Map(found.map((recipient) => [recipient.contactId, recipient]));
+  }
+
+  private async recipientOf(row: ReplicaRow): Promise<Recipient> {
+    const contactId = row.contact_id;
     let personal = {
       email: null,
       phone: null,

@@ -4,7 +4,7 @@
 // deferred) on the contact as messaging knows it, "sending" is appended
 // before the provider call, and the provider's answer is recorded: sent,
 // a bounce, a retry with backoff, or failed after N attempts.
-import type { MessageChannel } from '@engagement/contracts';
+import type { MessageChannel, MessageRequestedData } from '@engagement/contracts';
 import { ConflictError, type CommandContext } from '@engagement/decider';
 import { WrongExpectedRevisionError } from '@engagement/event-store';
 import type { Pool } from 'pg';
@@ -17,14 +17,141 @@ import {
   consentChannelOf,
   startOfLocalDay,
   type QuietHours,
+  type SendVerdict,
 } from '../rules/send-rules';
 import { messageStream, type MessagingStreams } from '../shared/messaging-streams';
 import { addTracking, unsubscribeUrl, type TrackingTokens } from '../tracking/tracking-tokens';
-import { messageDecider, retryDelayMs, type MessageState } from './message.decider';
+import {
+  messageDecider,
+  retryDelayMs,
+  type MessageCommand,
+  type MessageState,
+} from './message.decider';
 
 /** Where Twilio reports a message's status: our message id in the (signed) URL. */
 export function twilioCallbackUrl(publicUrl: string, messageId: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/webhooks/twilio/status?messageId=${messageId}`;
+}
+
+/** What goes to the provider: the rendered message with tracking, the unsubscribe link and the callback. */
+export function outgoingMessage(
+  r: MessageRequestedData,
+  recipient: Recipient | null,
+  idempotencyKey: string,
+  tokens: TrackingTokens,
+  publicUrl: string,
+): OutgoingMessage {
+  const name = [recipient?.firstName, recipient?.lastName].filter(Boolean).join(' ') || null;
+  const trackable = r.channel === 'email';
+  return {
+    messageId: r.messageId,
+    channel: r.channel,
+    idempotencyKey,
+    to: { email: recipient?.email ?? null, phone: recipient?.phone ?? null, name },
+    subject: r.subject,
+    html:
+      r.bodyHtml && trackable
+        ? addTracking(r.bodyHtml, r.messageId, tokens, publicUrl)
+        : r.bodyHtml,
+    text: r.bodyText,
+    unsubscribeUrl: consentChannelOf(r.channel)
+      ? unsubscribeUrl(r.messageId, tokens, publicUrl)
+      : null,
+    statusCallbackUrl:
+      r.channel === 'sms' || r.channel === 'whatsapp'
+        ? twilioCallbackUrl(publicUrl, r.messageId)
+        : null,
+  };
+}
+
+/**
+ * What the rules' verdict records instead of an attempt: blocked, deferred,
+ * or blocked for want of a provider; null when the message may be sent.
+ */
+export function holdFor(
+  verdict: SendVerdict,
+  hasProvider: boolean,
+  channel: MessageChannel,
+): { command: MessageCommand; outcome: DispatchOutcome } | null {
+  if (verdict.verdict === 'block') {
+    return {
+      command: { type: 'BlockMessage', rule: verdict.rule, reason: verdict.reason },
+      outcome: { done: true },
+    };
+  }
+  if (verdict.verdict === 'defer') {
+    return {
+      command: { type: 'DeferMessage', rule: verdict.rule, until: verdict.until.toISOString() },
+      outcome: { done: false, nextAt: verdict.until },
+    };
+  }
+  if (!hasProvider) {
+    return {
+      command: { type: 'BlockMessage', rule: 'channel', reason: `no provider for ${channel}` },
+      outcome: { done: true },
+    };
+  }
+  return null;
+}
+
+/** What the provider answered to one attempt. */
+export type SendResult =
+  { ok: true; providerMessageId: string | null } | { ok: false; error: unknown };
+
+/**
+ * What to record after an attempt, and what follows: sent; a bounce; a
+ * failed attempt retried with backoff, or failed for good after N attempts
+ * (at once for a permanent refusal).
+ */
+export function afterSend(
+  result: SendResult,
+  outgoing: OutgoingMessage,
+  attempt: number,
+  now: Date,
+  options: { maxAttempts: number; retryBaseMs: number },
+): { command: MessageCommand; outcome: DispatchOutcome } {
+  if (result.ok) {
+    return {
+      command: {
+        type: 'RecordSent',
+        providerMessageId: result.providerMessageId,
+        recipientEmail: outgoing.to.email,
+        recipientPhone: outgoing.to.phone,
+        reconciled: false,
+      },
+      outcome: { done: true },
+    };
+  }
+  const failure =
+    result.error instanceof ProviderError
+      ? result.error
+      : new ProviderError('internal', (result.error as Error).message, true);
+  if (failure.bounce) {
+    return {
+      command: {
+        type: 'RecordBounced',
+        bounceType: failure.bounce,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+      },
+      outcome: { done: true },
+    };
+  }
+  const retryAt = new Date(now.getTime() + retryDelayMs(attempt, options.retryBaseMs));
+  return {
+    command: {
+      type: 'RecordAttemptFailed',
+      errorCode: failure.code,
+      errorMessage: failure.message,
+      // A permanent refusal ends it now; anything else gets its N attempts.
+      maxAttempts: failure.retryable ? options.maxAttempts : attempt,
+      retryAt: retryAt.toISOString(),
+    },
+    outcome:
+      failure.retryable && attempt < options.maxAttempts
+        ? { done: false, nextAt: retryAt }
+        : { done: true },
+  };
 }
 
 export type DispatchOutcome =
@@ -99,29 +226,10 @@ export class Dispatcher {
           : 0,
       dailyCap: this.options.dailyCap,
     });
-    if (verdict.verdict === 'block') {
-      await this.run(
-        messageId,
-        { type: 'BlockMessage', rule: verdict.rule, reason: verdict.reason },
-        context,
-      );
-      return { done: true };
-    }
-    if (verdict.verdict === 'defer') {
-      await this.run(
-        messageId,
-        { type: 'DeferMessage', rule: verdict.rule, until: verdict.until.toISOString() },
-        context,
-      );
-      return { done: false, nextAt: verdict.until };
-    }
-    if (!channel) {
-      await this.run(
-        messageId,
-        { type: 'BlockMessage', rule: 'channel', reason: `no provider for ${request.channel}` },
-        context,
-      );
-      return { done: true };
+    const held = holdFor(verdict, channel !== undefined, request.channel);
+    if (held || !channel) {
+      await this.run(messageId, held!.command, context);
+      return held!.outcome;
     }
 
     const attempt = state.attempts + 1;
@@ -136,58 +244,16 @@ export class Dispatcher {
     }
 
     const outgoing = this.outgoing(state, recipient!, idempotencyKey);
+    let result: SendResult;
     try {
-      const sent = await channel.send(outgoing);
-      await this.run(
-        messageId,
-        {
-          type: 'RecordSent',
-          providerMessageId: sent.providerMessageId,
-          recipientEmail: outgoing.to.email,
-          recipientPhone: outgoing.to.phone,
-          reconciled: false,
-        },
-        { ...context, now: this.clock() },
-      );
-      return { done: true };
+      result = { ok: true, providerMessageId: (await channel.send(outgoing)).providerMessageId };
     } catch (error) {
-      const failure =
-        error instanceof ProviderError
-          ? error
-          : new ProviderError('internal', (error as Error).message, true);
-      const after = { ...context, now: this.clock() };
-      if (failure.bounce) {
-        await this.run(
-          messageId,
-          {
-            type: 'RecordBounced',
-            bounceType: failure.bounce,
-            errorCode: failure.code,
-            errorMessage: failure.message,
-          },
-          after,
-        );
-        return { done: true };
-      }
-      const retryAt = new Date(
-        after.now.getTime() + retryDelayMs(attempt, this.options.retryBaseMs),
-      );
-      await this.run(
-        messageId,
-        {
-          type: 'RecordAttemptFailed',
-          errorCode: failure.code,
-          errorMessage: failure.message,
-          // A permanent refusal ends it now; anything else gets its N attempts.
-          maxAttempts: failure.retryable ? this.options.maxAttempts : attempt,
-          retryAt: retryAt.toISOString(),
-        },
-        after,
-      );
-      return failure.retryable && attempt < this.options.maxAttempts
-        ? { done: false, nextAt: retryAt }
-        : { done: true };
+      result = { ok: false, error };
     }
+    const after = { ...context, now: this.clock() };
+    const next = afterSend(result, outgoing, attempt, after.now, this.options);
+    await this.run(messageId, next.command, after);
+    return next.outcome;
   }
 
   /** An attempt a crash interrupted: ask the provider; when it cannot tell, count it as sent (never two copies). */
@@ -237,29 +303,13 @@ export class Dispatcher {
     recipient: Recipient | null,
     idempotencyKey: string,
   ): OutgoingMessage {
-    const r = state.request;
-    const { tokens, publicUrl } = this.options;
-    const name = [recipient?.firstName, recipient?.lastName].filter(Boolean).join(' ') || null;
-    const trackable = r.channel === 'email';
-    return {
-      messageId: r.messageId,
-      channel: r.channel,
+    return outgoingMessage(
+      state.request,
+      recipient,
       idempotencyKey,
-      to: { email: recipient?.email ?? null, phone: recipient?.phone ?? null, name },
-      subject: r.subject,
-      html:
-        r.bodyHtml && trackable
-          ? addTracking(r.bodyHtml, r.messageId, tokens, publicUrl)
-          : r.bodyHtml,
-      text: r.bodyText,
-      unsubscribeUrl: consentChannelOf(r.channel)
-        ? unsubscribeUrl(r.messageId, tokens, publicUrl)
-        : null,
-      statusCallbackUrl:
-        r.channel === 'sms' || r.channel === 'whatsapp'
-          ? twilioCallbackUrl(publicUrl, r.messageId)
-          : null,
-    };
+      this.options.tokens,
+      this.options.publicUrl,
+    );
   }
 
   private async sentToday(
@@ -267,12 +317,10 @@ export class Dispatcher {
     channel: MessageChannel,
     now: Date,
   ): Promise<number> {
-    const { rows } = await this.options.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${quoteIdent(this.options.schema)}.sent_messages
-        WHERE contact_id = $1 AND channel = $2 AND sent_at >= $3 AND campaign_id IS NOT NULL`,
-      [recipient.contactId, channel, startOfLocalDay(now, recipient.facts.timezone)],
-    );
-    return Number(rows[0].n);
+    const counts = await countSentToday(this.options.pool, this.options.schema, channel, now, [
+      recipient,
+    ]);
+    return counts.get(recipient.contactId) ?? 0;
   }
 
   private run(
@@ -282,4 +330,33 @@ export class Dispatcher {
   ) {
     return this.streams.run(messageStream(messageId), messageDecider, command, context);
   }
+}
+
+/**
+ * Campaign messages sent today on the channel, per contact (each contact's
+ * own day, in its time zone), for the frequency cap; contacts with none are
+ * absent. One query for any number of contacts.
+ */
+export async function countSentToday(
+  pool: Pool,
+  schema: string,
+  channel: MessageChannel,
+  now: Date,
+  recipients: readonly Recipient[],
+): Promise<Map<string, number>> {
+  if (recipients.length === 0) return new Map();
+  const { rows } = await pool.query<{ contact_id: string; n: number }>(
+    `SELECT m.contact_id, count(*)::int AS n
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS c(contact_id, since)
+       JOIN ${quoteIdent(schema)}.sent_messages m
+         ON m.contact_id = c.contact_id AND m.channel = $3 AND m.sent_at >= c.since
+        AND m.campaign_id IS NOT NULL
+      GROUP BY m.contact_id`,
+    [
+      recipients.map((r) => r.contactId),
+      recipients.map((r) => startOfLocalDay(now, r.facts.timezone)),
+      channel,
+    ],
+  );
+  return new Map(rows.map((r) => [r.contact_id, r.n]));
 }

@@ -189,3 +189,43 @@ export class SendWorker {
     }
   }
 }
+
+/**
+ * Claims the queue rows of messages about to be appended and sent by a
+ * batch (a campaign's chunk), before their MessageRequested exists: the
+ * projection's insert then finds the row and leaves it, so no worker takes
+ * a message the batch is sending. A row already there (a crash's leftover)
+ * is left as it is. Once the lease ends, a row whose message is still
+ * "sending" is reconciled by a worker, as after any crash.
+ */
+export async function claimForBatch(
+  pool: Pool,
+  schema: string,
+  messageIds: readonly string[],
+  now: Date,
+  claimedUntil: Date,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO ${quoteIdent(schema)}.send_queue (message_id, due_at, claimed_until)
+     SELECT id, $2, $3 FROM unnest($1::uuid[]) AS id
+     ON CONFLICT (message_id) DO NOTHING`,
+    [messageIds, now, claimedUntil],
+  );
+}
+
+/** Gives rows a batch claimed back to the workers: from `dueAt` (a deferral, a retry), or now. */
+export async function releaseFromBatch(
+  pool: Pool,
+  schema: string,
+  rows: readonly { messageId: string; dueAt: Date }[],
+  claimedUntil: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  // Only rows this batch claimed (its lease): a row another process holds stays held.
+  await pool.query(
+    `UPDATE ${quoteIdent(schema)}.send_queue q SET due_at = r.due_at, claimed_until = NULL
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS r(message_id, due_at)
+      WHERE q.message_id = r.message_id AND q.claimed_until = $3`,
+    [rows.map((r) => r.messageId), rows.map((r) => r.dueAt), claimedUntil],
+  );
+}

@@ -6,7 +6,7 @@
 // anything is rendered, and an undefined variable is an error, never a blank.
 // HTML bodies escape every output by default; subject and text do not (they
 // are not HTML).
-import { Liquid } from 'liquidjs';
+import { Liquid, type Template } from 'liquidjs';
 import type { JsonObject, JsonValue } from '@engagement/event-store';
 
 /** Roots every template may use without declaring them. */
@@ -91,13 +91,33 @@ export function missingRequiredVariables(
   });
 }
 
+// Parsed templates by engine and source: a campaign renders one template for
+// thousands of contacts, and parsing is most of the cost of a render. Bounded
+// (cleared when full): sources are templates' parts, few at a time.
+const PARSED_LIMIT = 500;
+const parsed = new Map<Liquid, Map<string, Template[]>>([
+  [htmlEngine, new Map()],
+  [textEngine, new Map()],
+]);
+
+function parse(engine: Liquid, source: string): Template[] {
+  const cache = parsed.get(engine)!;
+  let templates = cache.get(source);
+  if (!templates) {
+    templates = engine.parse(source);
+    if (cache.size >= PARSED_LIMIT) cache.clear();
+    cache.set(source, templates);
+  }
+  return templates;
+}
+
 /** Renders every part; throws TemplateRenderError on an undefined variable. */
 export function renderTemplate(parts: TemplateParts, context: JsonObject): RenderedMessage {
   const render = (part: keyof TemplateParts, engine: Liquid): string | null => {
     const source = parts[part];
     if (source === null) return null;
     try {
-      return engine.parseAndRenderSync(source, context);
+      return engine.renderSync(parse(engine, source), context) as string;
     } catch (error) {
       throw new TemplateRenderError(part, firstLine(error));
     }
