@@ -36,4 +36,4 @@ USER node
 # services/<SERVICE>/src/main.ts, or emulators/<name>/src/main.ts for SERVICE=emulators/<name>;
 # telemetry preloaded as `npm start` does (on when OTEL_EXPORTER_OTLP_ENDPOINT is set).
 ENV SERVICE=contacts
-CMD ["sh", "-c", "case \"$SERVICE\" in */*) entry=\"$SERVICE/src/main.ts\" ;; *) entry=\"services/$SERVICE/src/main.ts\" ;; esac; exec node -r @swc-node/register -r ./libs/observability/src/register.ts \"$entry\""]
+CMD ["sh", "-c", "case \"$SERVICE\" in */*) entry=\"$SERVICE/src/main.ts\" ;; *) entry=\"services/$SERVICE/src/main.ts\" ;; esac; exec node --disable-warning=TimeoutNegativeWarning -r @swc-node/register -r ./libs/observability/src/register.ts \"$entry\""]

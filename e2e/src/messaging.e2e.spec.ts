@@ -9,33 +9,20 @@
 // audience reaches consenting members only; a hard bounce sets the
 // contact's status. Reminders follow a reschedule and survive a kill -9 of
 // messaging between them, neither lost nor doubled.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findWorkspaceRoot } from '@engagement/config';
+import { freePort, startEmulatorProcess } from './e2e-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
-const root = findWorkspaceRoot();
 let platform: PlatformUnderTest;
 let smtp: ChildProcess;
 let adminUrl: string;
 const mailDir = mkdtempSync(join(tmpdir(), 'e2e-smtp-'));
 // The SMTP emulator refuses this recipient with 550: a hard bounce.
 const bouncingAddress = `bounces-${randomUUID().slice(0, 8)}@example.com`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function waitFor<T>(
   what: string,
@@ -91,31 +78,24 @@ async function mailsTo(address: string): Promise<ReceivedMail[]> {
 
 beforeAll(async () => {
   const [smtpPort, adminPort] = [await freePort(), await freePort()];
-  smtp = spawn(
-    join(root, 'node_modules', '.bin', 'node'),
-    ['-r', '@swc-node/register', join(root, 'emulators', 'smtp', 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'),
-        SMTP_EMULATOR_PORT: String(smtpPort),
-        SMTP_EMULATOR_ADMIN_PORT: String(adminPort),
-        SMTP_EMULATOR_DATA_DIR: mailDir,
-        SMTP_EMULATOR_REJECT_HARD: bouncingAddress,
-      },
-      stdio: 'ignore',
-    },
-  );
   adminUrl = `http://127.0.0.1:${adminPort}`;
+  smtp = await startEmulatorProcess(
+    'smtp',
+    {
+      SMTP_EMULATOR_PORT: String(smtpPort),
+      SMTP_EMULATOR_ADMIN_PORT: String(adminPort),
+      SMTP_EMULATOR_DATA_DIR: mailDir,
+      SMTP_EMULATOR_REJECT_HARD: bouncingAddress,
+    },
+    `${adminUrl}/health`,
+  );
   platform = await startPlatformUnderTest({
-    // Reminders 60 s and 40 s before the event: an event 90 s ahead gets both within the test.
+    // Reminders 60 s and 40 s before the event: an event minutes ahead gets both within the test.
     messaging: {
       smtpUrl: `smtp://127.0.0.1:${smtpPort}?tls=off`,
       env: { MESSAGING_REMINDER_OFFSETS: '60s,40s' },
     },
   });
-  await waitFor('the SMTP emulator', async () => (await fetch(`${adminUrl}/health`)).ok);
 }, 180_000);
 
 afterAll(async () => {

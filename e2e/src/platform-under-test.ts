@@ -360,6 +360,7 @@ function startService(name: string, output: string[], env: NodeJS.ProcessEnv): C
     join(root, 'node_modules', '.bin', 'node'),
     // As `npm start` does (infra/services.mjs): telemetry preloaded.
     [
+      '--disable-warning=TimeoutNegativeWarning',
       '-r',
       '@swc-node/register',
       '-r',
