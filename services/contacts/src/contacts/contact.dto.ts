@@ -42,12 +42,13 @@ import {
 
 export const MAX_EMAIL_INPUT = 320;
 export const MAX_NAME_INPUT = 1_000;
-const MAX_PHONE_INPUT = 64;
-const MAX_ZONE_INPUT = 100;
-const MAX_URL_INPUT = 2_048;
-const MAX_TAG_INPUT = 100;
-const MAX_CRMS = 20;
-const PROVIDER = /^[a-z][a-z0-9_]{1,49}$/;
+export const MAX_PHONE_INPUT = 64;
+export const MAX_ZONE_INPUT = 100;
+export const MAX_LOCALE_INPUT = 35;
+export const MAX_URL_INPUT = 2_048;
+export const MAX_TAG_INPUT = 100;
+export const MAX_CRMS = 20;
+export const PROVIDER = /^[a-z][a-z0-9_]{1,49}$/;
 
 export type PropertyValueInput = string | number | boolean;
 
@@ -85,7 +86,7 @@ export class CreateContactDto {
   @ApiPropertyOptional({ example: 'en', description: 'BCP 47 language tag' })
   @IsOptionalNotNull()
   @IsString()
-  @MaxLength(35)
+  @MaxLength(MAX_LOCALE_INPUT)
   locale?: string;
 
   @ApiPropertyOptional({ example: 'https://example.com/a.png', nullable: true })

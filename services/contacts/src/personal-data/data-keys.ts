@@ -17,6 +17,7 @@ import type { KeyObject } from 'node:crypto';
 import { NotFoundError } from '@engagement/decider';
 import type { Pool } from 'pg';
 import { newDataKey, secretKey, unwrapKey, wrapKey } from '@engagement/personal-data';
+import { BoundedMap } from '../shared/bounded-map';
 import type { MasterKeys } from './master-keys';
 
 export type ContactKeys =
@@ -60,13 +61,12 @@ export function contactErasedError(contactId: string): NotFoundError {
 export class DataKeyStore {
   private readonly table: string;
   private readonly handOuts: string;
-  private readonly cache = new Map<string, CachedKeys>();
+  private readonly cache: BoundedMap<string, CachedKeys>;
   private readonly loading = new Map<string, Promise<ContactKeys>>();
   /** Contacts waiting for the next statement that creates first keys. */
   private readonly firstKeyRequests = new Map<string, FirstKeyRequest>();
   private creatingFirstKeys = false;
   private readonly ttlMs: number;
-  private readonly maxCached: number;
   /** The master keys as KeyObjects, by id. */
   private readonly masterKeyObjects: ReadonlyMap<string, KeyObject>;
 
@@ -79,7 +79,7 @@ export class DataKeyStore {
     this.table = `"${schema}".personal_data_keys`;
     this.handOuts = `"${schema}".data_key_hand_outs`;
     this.ttlMs = options.cacheTtlMs ?? 60_000;
-    this.maxCached = options.maxCachedContacts ?? 50_000;
+    this.cache = new BoundedMap(options.maxCachedContacts ?? 50_000);
     this.masterKeyObjects = new Map(
       [...masterKeys.byId].map(([id, key]) => [id, secretKey(key)] as const),
     );
@@ -399,11 +399,7 @@ export class DataKeyStore {
   private remember(contactId: string, keys: ContactKeys): ContactKeys {
     const current = this.cache.get(contactId);
     if (current?.keys.state === 'destroyed') return current.keys;
-    if (current === undefined && this.cache.size >= this.maxCached) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    // Past the bound, the oldest entries go (shared/bounded-map.ts).
     this.cache.set(contactId, { keys, expiresAt: Date.now() + this.ttlMs });
     return keys;
   }

@@ -20,7 +20,8 @@
 // very text, and reading it here gives exactly what decryption would. The
 // key is still looked up first, so a contact whose key is destroyed reads as
 // erased whatever is remembered; entries go after a short while (the data
-// keys' own cache time) or when the bound is reached, oldest first.
+// keys' own cache time) or when the bound is reached, oldest first
+// (shared/bounded-map.ts).
 import {
   isContactEventType,
   personalDataFieldsOf,
@@ -29,6 +30,7 @@ import {
 import type { JsonObject, JsonValue, NewEvent, RecordedEvent } from '@engagement/event-store';
 // The read model writes the same placeholder on ContactErased: one spelling for both.
 import { erasedEmail } from '../read-model/contacts-read-model.fold';
+import { BoundedMap } from '../shared/bounded-map';
 import type { ContactKeys, DataKeyStore } from './data-keys';
 import {
   contactIdOfStream,
@@ -83,15 +85,17 @@ function personalFields(streamId: string, type: string): readonly string[] {
 }
 
 export class PersonalDataCipher {
-  private readonly sealed = new Map<string, Sealed>();
-  private readonly maxRemembered: number;
+  private readonly sealed: BoundedMap<string, Sealed>;
+  private readonly remembers: boolean;
   private readonly rememberMs: number;
 
   constructor(
     private readonly keys: DataKeyStore,
     options: PersonalDataCipherOptions = {},
   ) {
-    this.maxRemembered = options.maxRemembered ?? 100_000;
+    const max = options.maxRemembered ?? 100_000;
+    this.sealed = new BoundedMap(max);
+    this.remembers = max > 0;
     this.rememberMs = options.rememberMs ?? 60_000;
   }
 
@@ -171,13 +175,7 @@ export class PersonalDataCipher {
   }
 
   private remember(envelope: string, sealed: Sealed): void {
-    if (this.maxRemembered <= 0) return;
-    if (this.sealed.size >= this.maxRemembered) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.sealed.keys().next().value;
-      if (oldest !== undefined) this.sealed.delete(oldest);
-    }
-    this.sealed.set(envelope, sealed);
+    if (this.remembers) this.sealed.set(envelope, sealed);
   }
 
   private recall(envelope: string, contactId: string): Sealed | undefined {
