@@ -9,7 +9,7 @@ import { RequireScopes } from '@engagement/service-auth';
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '@engagement/decider';
 import type { JsonObject } from '@engagement/event-store';
-import { ProblemError, requestContext } from '@engagement/http';
+import { problem, ProblemError, requestContext } from '@engagement/http';
 import type { Request } from 'express';
 import type { IntegrationCommands } from '../integrations/integration-commands';
 import { ConnectIntegrationDto, ReplaceCredentialsDto, UpdateIntegrationDto } from './integration.dto';
@@ -32,13 +32,9 @@ function contextOf(request: Request): CommandContext {
 }
 
 function notConnected(provider: string): ProblemError {
-  return new ProblemError({
-    type: 'https://engagement.local/problems/integration-not-found',
-    title: 'Not Found',
-    code: 'integration-not-found',
-    status: 404,
-    detail: `No ${provider} integration is connected`,
-  });
+  return new ProblemError(
+    problem(404, 'integration-not-found', `No ${provider} integration is connected`),
+  );
 }
 
 /** The controller class for one provider (its path is the provider's). */
@@ -66,13 +62,13 @@ export function integrationsController(provider: string, api: IntegrationsApi): 
     @ApiOperation({ summary: `Connect ${provider} (credentials are encrypted at rest and never returned)` })
     async connect(@Body() body: ConnectIntegrationDto, @Req() request: Request) {
       if (body.provider !== provider) {
-        throw new ProblemError({
-          type: 'https://engagement.local/problems/wrong-provider',
-          title: 'Unprocessable Content',
-          code: 'wrong-provider',
-          status: 422,
-          detail: `This endpoint connects ${provider}; got provider "${body.provider}"`,
-        });
+        throw new ProblemError(
+          problem(
+            422,
+            'wrong-provider',
+            `This endpoint connects ${provider}; got provider "${body.provider}"`,
+          ),
+        );
       }
       const result = await api.commands.connect(
         {

@@ -4,7 +4,7 @@
 // /api/integrations/<provider>/** here with the admin scope).
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, type Type } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ProblemError } from '@engagement/http';
+import { problem, ProblemError } from '@engagement/http';
 import { RequireScopes } from '@engagement/service-auth';
 import { IsISO8601, IsOptional } from 'class-validator';
 import type { ResyncReport, ResyncRunner } from './resync-runner';
@@ -33,7 +33,7 @@ export function resyncController(provider: string, runner: ResyncRunner): Type<u
     async report(@Param('runId', new ParseUUIDPipe()) runId: string): Promise<ResyncReport> {
       const report = await runner.report(runId);
       if (!report) {
-        throw new ProblemError({ type: 'https://engagement.local/problems/not-found', title: 'Not Found', code: 'resync-not-found', status: 404, detail: 'No such resync run' });
+        throw new ProblemError(problem(404, 'resync-not-found', 'No such resync run'));
       }
       return report;
     }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EventStore } from '@engagement/event-store';
-import { ProblemError } from '@engagement/http';
+import { problem, ProblemError } from '@engagement/http';
 import { quoteIdent } from '@engagement/projections';
 import type { Pool } from 'pg';
 import type { CredentialCipher, CredentialEnvelope } from '../credentials/credential-envelope';
@@ -45,14 +45,8 @@ interface IntegrationRow {
   webhook_secret: string | null;
 }
 
-function problem(status: number, code: string, detail: string): ProblemError {
-  return new ProblemError({
-    type: `https://engagement.local/problems/${code}`,
-    title: status === 401 ? 'Unauthorized' : 'Bad Request',
-    code,
-    status,
-    detail,
-  });
+function refusal(status: number, code: string, detail: string): ProblemError {
+  return new ProblemError(problem(status, code, detail));
 }
 
 /** A PEM given as itself or as the path of a file holding it. */
@@ -112,7 +106,7 @@ export class WebhookReceiver {
     const integration = await this.integration();
     const refuse = (status: number, code: string, detail: string) => {
       this.o.log.warn('webhook refused', { provider: this.o.provider, status, code, bytes: raw.body.length });
-      return problem(status, code, detail);
+      return refusal(status, code, detail);
     };
     if (!integration || integration.status === 'disconnected') throw refuse(401, 'webhook-not-configured', `No ${this.o.provider} integration verifies webhooks here`);
     const verdict = this.o.adapter.verify({ ...raw, uri: this.signedUri(integration, raw) }, await this.keys(integration), now);
