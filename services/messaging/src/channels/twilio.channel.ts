@@ -1,9 +1,13 @@
-// SMS and WhatsApp through Twilio's Messages API (POST
-// /2010-04-01/Accounts/{sid}/Messages.json, form-encoded, Basic auth),
-// against TWILIO_API_BASE (the local emulator by default). A thin client of
-// the documented API rather than the `twilio` package: the package has no
-// supported way to change its base URL, and we use two calls of it.
-// Status callbacks come back signed with X-Twilio-Signature (twilio-webhook.ts).
+// SMS and WhatsApp through Twilio's Messages API with the official `twilio`
+// package, against TWILIO_API_BASE (the local emulator by default). The
+// package always builds https://api.twilio.com/... URLs; its documented
+// extension point, a custom httpClient, is where they are moved to the
+// configured base: ApiBaseRequestClient is the package's own RequestClient
+// (axios, keep-alive, its auth and headers) with only the origin changed.
+// Status callbacks come back signed with X-Twilio-Signature, checked with
+// the package's validateRequest (twilio-signature.ts).
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
 import type { ChannelProvider, OutgoingMessage, Reconciliation, SendOutcome } from './channel';
 import { ProviderError } from './channel';
 
@@ -16,53 +20,53 @@ export type TwilioOptions = {
   timeoutMs: number;
 };
 
+type RequestOptions<TData> = RequestClient.RequestOptions<TData>;
+
+/** The package's HTTP client, sending to `apiBase` what it would send to Twilio's hosts. */
+export class ApiBaseRequestClient extends twilio.RequestClient {
+  private readonly base: string;
+
+  constructor(apiBase: string, options: ConstructorParameters<typeof twilio.RequestClient>[0]) {
+    super(options);
+    this.base = apiBase.replace(/\/+$/, '');
+  }
+
+  override request<TData>(opts: RequestOptions<TData>) {
+    const uri = new URL(opts.uri);
+    return super.request<TData>({ ...opts, uri: `${this.base}${uri.pathname}${uri.search}` });
+  }
+}
+
 export class TwilioChannel implements ChannelProvider {
   readonly provider = 'twilio';
+  private readonly client: twilio.Twilio;
 
-  constructor(private readonly options: TwilioOptions) {}
+  constructor(private readonly options: TwilioOptions) {
+    this.client = twilio(options.accountSid, options.authToken, {
+      httpClient: new ApiBaseRequestClient(options.apiBase, {
+        timeout: options.timeoutMs,
+        keepAlive: true,
+      }),
+      // Retries are ours (the send queue's backoff, recorded per attempt), not hidden in the client.
+      autoRetry: false,
+    });
+  }
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
     const phone = message.to.phone;
     if (!phone) throw new ProviderError('no-address', 'the contact has no phone number', false);
     const whatsapp = message.channel === 'whatsapp';
-    const form = new URLSearchParams({
-      To: whatsapp ? `whatsapp:${phone}` : phone,
-      From: whatsapp ? this.options.whatsappFrom : this.options.smsFrom,
-      Body: message.text ?? '',
-    });
-    if (message.statusCallbackUrl) form.set('StatusCallback', message.statusCallbackUrl);
-    const { apiBase, accountSid, authToken } = this.options;
-    let response: Response;
     try {
-      response = await fetch(
-        `${apiBase.replace(/\/+$/, '')}/2010-04-01/Accounts/${accountSid}/Messages.json`,
-        {
-          method: 'POST',
-          headers: {
-            authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
-            'content-type': 'application/x-www-form-urlencoded',
-          },
-          body: form,
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        },
-      );
+      const sent = await this.client.messages.create({
+        to: whatsapp ? `whatsapp:${phone}` : phone,
+        from: whatsapp ? this.options.whatsappFrom : this.options.smsFrom,
+        body: message.text ?? '',
+        ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
+      });
+      return { providerMessageId: sent.sid, metadata: { status: sent.status ?? null } };
     } catch (error) {
-      throw new ProviderError('network', (error as Error).message, true);
+      throw twilioError(error);
     }
-    const body = (await response.json().catch(() => ({}))) as {
-      sid?: string;
-      code?: number;
-      message?: string;
-      status?: string;
-    };
-    if (response.ok && body.sid)
-      return { providerMessageId: body.sid, metadata: { status: body.status ?? null } };
-    const code = String(body.code ?? response.status);
-    const text = body.message ?? `Twilio answered ${response.status}`;
-    // 429 and 5xx pass; a 400 (invalid number, unsubscribed recipient 21610) will not.
-    const retryable = response.status === 429 || response.status >= 500;
-    const hard = code === '21211' || code === '21614' ? 'hard' : null;
-    throw new ProviderError(code, text, retryable, hard);
   }
 
   async reconcile(): Promise<Reconciliation> {
@@ -71,4 +75,24 @@ export class TwilioChannel implements ChannelProvider {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Twilio's answer as a ProviderError: 429 and 5xx are retried, a 400
+ * (invalid number, unsubscribed recipient 21610) is not; an invalid or
+ * unreachable number is a hard bounce. No answer at all is retried.
+ */
+export function twilioError(error: unknown): ProviderError {
+  if (error instanceof twilio.RestException) {
+    const code = String(error.code ?? error.status);
+    const retryable = error.status === 429 || error.status >= 500;
+    const hard = code === '21211' || code === '21614' ? 'hard' : null;
+    return new ProviderError(
+      code,
+      error.message || `Twilio answered ${error.status}`,
+      retryable,
+      hard,
+    );
+  }
+  return new ProviderError('network', (error as Error).message, true);
 }

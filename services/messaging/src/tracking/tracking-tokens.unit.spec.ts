@@ -1,10 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { addTracking, TrackingTokens } from './tracking-tokens';
-import {
-  parseTwilioStatus,
-  twilioSignature,
-  verifyTwilioSignature,
-} from '../channels/twilio-signature';
+import { parseTwilioStatus, verifyTwilioSignature } from '../channels/twilio-signature';
+
+/** X-Twilio-Signature as Twilio documents it: HMAC-SHA1 over the URL and the sorted parameters. */
+function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, name) => acc + name + params[name], url);
+  return createHmac('sha1', authToken).update(data).digest('base64');
+}
 
 const tokens = new TrackingTokens(randomBytes(32));
 const messageId = 'a0000000-0000-4000-8000-000000000001';
