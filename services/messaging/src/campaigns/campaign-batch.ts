@@ -186,7 +186,7 @@ export type CampaignBatchOptions = {
 
 type Planned = Extract<MessagePlan, { kind: 'message' }>;
 
-/** Chunks in flight at once; each holds concurrency / LANES messages. */
+/** Chunks in flight at once (fewer for a smaller concurrency); each holds concurrency / lanes messages. */
 const LANES = 4;
 
 export class CampaignBatch {
@@ -243,7 +243,8 @@ export class CampaignBatch {
       plans.flatMap((p) => (p.kind === 'skipped' ? [p] : [])),
     );
 
-    const size = Math.max(1, Math.floor(options.concurrency / LANES));
+    const lanes = Math.max(1, Math.min(LANES, options.concurrency));
+    const size = Math.max(1, Math.floor(options.concurrency / lanes));
     const chunks: Planned[][] = [];
     for (let i = 0; i < planned.length; i += size) chunks.push(planned.slice(i, i + size));
     let next = 0;
@@ -255,7 +256,7 @@ export class CampaignBatch {
         requested += sent;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(LANES, chunks.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(lanes, chunks.length) }, lane));
     return requested;
   }
 

@@ -2,7 +2,10 @@
 // runner, the send queue and a real SMTP server: consenting members get
 // one message each, the others are blocked, non-members get nothing; a
 // resumed run sends nothing twice; the open pixel, a click, a one-click
-// unsubscribe and the campaign's counts show up in the read model.
+// unsubscribe and the campaign's counts show up in the read model, which
+// the operators' audit rebuilds identically.
+import { auditProjection } from '@engagement/projections';
+import { messagingReadModelProjection } from '../read-model/messaging-read-model.projection';
 import { startTestBed, type TestBed } from '../shared/test-bed.testing';
 
 describe('campaigns and tracking', () => {
@@ -140,6 +143,18 @@ describe('campaigns and tracking', () => {
       'RecipientUnsubscribed',
     ]);
     expect(stored[5].data).toMatchObject({ consentChannel: 'email', contactId: vip });
+
+    // The operators' audit rebuilds the read model from the events and finds it identical.
+    const audit = await auditProjection(
+      {
+        store: bed.runtime.base.eventStore,
+        pool: bed.pool,
+        progress: () => ({ update: () => undefined, finish: () => undefined }),
+      },
+      messagingReadModelProjection(bed.config.schema),
+    );
+    expect(audit.differences).toEqual([]);
+    expect(audit.rebuild.rowsWritten).toBeGreaterThan(0);
   });
 
   it('answers 401 without a service token on the API, but not on the tracking links', async () => {
