@@ -7,7 +7,8 @@
 //     --schema sample_rm --stream-prefix samplecontact- --topic sample-contacts --group sample-rm
 // PostgreSQL and Kafka come from loadPlatformConfig (DATABASE_URL, KAFKA_BROKERS).
 // Reports {"ready":"sample-consumer"} once it joined the group; with
-// --report-applied 1 also {"applied":"<event id>","at":<ms>} after each commit.
+// --report-applied 1 also {"applied":"<event id>","at":<ms>,"receivedAt":<ms>}
+// after each commit (receivedAt: when its batch was handed to this process's handler).
 import { consumeEvents, KafkajsBus } from '@engagement/bus';
 import { loadPlatformConfig } from '@engagement/config';
 import {
@@ -55,10 +56,11 @@ runMain('sample-consumer', async () => {
     // A throw (database down) is retried with backoff, never skipped; see consumeEvents.
     // One transaction per fetched batch: the rows and the processed ids together.
     handleBatch: async (events) => {
+      const receivedAt = nowMs();
       const applied = await applyKafkaBatch(pool, target, events);
       if (reportApplied && applied > 0) {
         const at = nowMs();
-        for (const event of events) report({ applied: event.id, at });
+        for (const event of events) report({ applied: event.id, at, receivedAt });
       }
     },
   });

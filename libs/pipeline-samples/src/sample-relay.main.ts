@@ -5,11 +5,23 @@
 //   node -r @swc-node/register libs/pipeline-samples/src/sample-relay.main.ts \
 //     --schema sample_es --stream-prefix samplecontact- --topic sample-contacts
 // Reports {"ready":"sample-relay"} once the topic exists and the relay runs,
-// then {"checkpoint":"P"} at most every 200 ms while it moves.
-import { KafkajsBus, PostgresRelayCheckpoints, startRelay } from '@engagement/bus';
+// then {"checkpoint":"P"} at most every 200 ms while it moves. With
+// --report-sent 1 also, per batch, {"sent":[event ids],"readAt":ms,
+// "readMs":ms,"ackedAt":ms}: when the store read that returned the batch
+// began, how long it took, and when Kafka acknowledged the batch (ms on the
+// clock of nowMs), so the benchmark can split the lag into its stages.
+import {
+  EVENT_HEADERS,
+  KafkajsBus,
+  PostgresRelayCheckpoints,
+  startRelay,
+  type Bus,
+  type BusMessage,
+} from '@engagement/bus';
 import { loadPlatformConfig } from '@engagement/config';
 import { PostgresEventStore } from '@engagement/event-store';
 import { integerOption, readOptions, report, resilientPool, runMain } from './sample-main';
+import { nowMs } from './sample-writer';
 
 runMain('sample-relay', async () => {
   const options = readOptions('sample-relay', {
@@ -20,6 +32,7 @@ runMain('sample-relay', async () => {
     partitions: { default: '3', help: 'partitions of the topic when it is created' },
     'batch-size': { default: '500', help: 'events read and produced together' },
     'poll-interval-ms': { default: '100', help: 'store polling when no append was announced' },
+    'report-sent': { default: '0', help: '1: report each batch with its read and ack times' },
   });
   const { databaseUrl, kafkaBrokers } = loadPlatformConfig();
   const store = await PostgresEventStore.connect({
@@ -29,7 +42,8 @@ runMain('sample-relay', async () => {
     pollIntervalMs: integerOption('poll-interval-ms', options['poll-interval-ms']),
   });
   const pool = resilientPool(databaseUrl, 1); // a lost connection fails one save; the relay restarts
-  const bus = new KafkajsBus({ brokers: kafkaBrokers, clientId: 'sample-relay' });
+  const kafkaBus = new KafkajsBus({ brokers: kafkaBrokers, clientId: 'sample-relay' });
+  const bus = options['report-sent'] === '1' ? reportingSends(kafkaBus, store) : kafkaBus;
   await bus.ensureTopics([
     { topic: options.topic, partitions: integerOption('partitions', options.partitions) },
   ]);
@@ -54,8 +68,45 @@ runMain('sample-relay', async () => {
   return async () => {
     clearInterval(progress);
     await relay.stop();
-    await bus.close();
+    await kafkaBus.close();
     await store.close();
     await pool.end();
   };
 });
+
+/**
+ * The bus with each send reported, and the store's reads timed: the relay
+ * sends a batch right after the read that returned it, so the last read
+ * that began before a send is the batch's.
+ */
+function reportingSends(bus: KafkajsBus, store: PostgresEventStore): Bus {
+  let lastRead = { at: 0, ms: 0 };
+  const readAll = store.readAll.bind(store);
+  store.readAll = async (readOptions) => {
+    const at = nowMs();
+    const result = await readAll(readOptions);
+    if (result.events.length > 0) lastRead = { at, ms: nowMs() - at };
+    return result;
+  };
+  return {
+    ensureTopics: (specs) => bus.ensureTopics(specs),
+    consume: (consumeOptions) => bus.consume(consumeOptions),
+    close: () => bus.close(),
+    producer: () => {
+      const producer = bus.producer();
+      return {
+        close: () => producer.close(),
+        send: async (topic: string, messages: BusMessage[]) => {
+          const read = lastRead;
+          await producer.send(topic, messages);
+          report({
+            sent: messages.map((m) => m.headers[EVENT_HEADERS.eventId]),
+            readAt: read.at,
+            readMs: read.ms,
+            ackedAt: nowMs(),
+          });
+        },
+      };
+    },
+  };
+}

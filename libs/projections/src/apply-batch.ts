@@ -24,7 +24,7 @@ export async function applyStoreBatch(
   next: bigint,
 ): Promise<void> {
   await inTransaction(pool, target.schema, (client) =>
-    applyStoreBatchWith(client, target, events, expected, next),
+    applyInSchema(client, target, events, expected, next),
   );
 }
 
@@ -37,6 +37,17 @@ export async function applyStoreBatchWith(
   next: bigint,
 ): Promise<void> {
   await client.query(`SET LOCAL search_path TO ${quoteIdent(target.schema)}, public`);
+  await applyInSchema(client, target, events, expected, next);
+}
+
+/** The batch, on a transaction whose search_path is the target schema already. */
+async function applyInSchema(
+  client: PoolClient,
+  target: BatchTarget,
+  events: RecordedEvent[],
+  expected: bigint,
+  next: bigint,
+): Promise<void> {
   await moveCheckpoint(client, target.schema, target.projection.name, expected, next);
   const fresh =
     target.projection.source === 'kafka' ? await keepUnprocessed(client, target, events) : events;
@@ -69,8 +80,9 @@ export async function inTransaction<T>(
   client.on('error', ignore);
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
+    // One round trip for both (a simple query may hold several statements):
+    // each batch's transaction is on the path from an append to the read model.
+    await client.query(`BEGIN; SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

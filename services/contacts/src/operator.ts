@@ -30,7 +30,13 @@ export async function contactsOperatorView(
   const decrypt = (event: RecordedEvent) => cipher.decryptEvent(event);
   return {
     config,
-    projections: [createContactsReadModelProjection({ schema: config.schema, decrypt })],
+    projections: [
+      createContactsReadModelProjection({
+        schema: config.schema,
+        decrypt,
+        preloadKeys: (events) => cipher.preloadKeys(events),
+      }),
+    ],
     decrypt,
   };
 }

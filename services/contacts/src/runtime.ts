@@ -94,6 +94,7 @@ export async function startContactsRuntime(
     createContactsReadModelProjection({
       schema: config.schema,
       decrypt: (event) => cipher.decryptEvent(event),
+      preloadKeys: (events) => cipher.preloadKeys(events),
     }),
   );
   const readModel: ReadModelSource = { db: pool, schema: config.schema };

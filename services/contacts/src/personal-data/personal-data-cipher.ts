@@ -143,11 +143,26 @@ export class PersonalDataCipher {
 
   /** decryptEvent for a batch, loading the keys it needs in one query. */
   async decryptEvents(events: RecordedEvent[]): Promise<RecordedEvent[]> {
-    const contactIds = events
-      .map((event) => contactIdOfStream(event.streamId))
-      .filter((id): id is string => id !== null);
-    await this.keys.preload(contactIds);
+    await this.preloadKeys(events);
     return Promise.all(events.map((event) => this.decryptEvent(event)));
+  }
+
+  /**
+   * Loads, in one query, the keys of the contacts whose events may hold
+   * encrypted fields (a personal field present: at worst a key loaded for
+   * nothing, never a decrypt left to look its key up alone).
+   */
+  async preloadKeys(events: readonly RecordedEvent[]): Promise<void> {
+    const contactIds = new Set<string>();
+    let lastStream: string | undefined;
+    for (const event of events) {
+      if (event.streamId === lastStream || !isContactEventType(event.type)) continue;
+      if (!personalDataFieldsOf(event.type).some((field) => isPresent(event.data[field]))) continue;
+      const contactId = contactIdOfStream(event.streamId);
+      if (contactId !== null) contactIds.add(contactId);
+      lastStream = event.streamId;
+    }
+    await this.keys.preload([...contactIds]);
   }
 
   private decryptWith(
