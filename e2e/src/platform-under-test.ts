@@ -29,6 +29,8 @@ export interface PlatformUnderTest {
   tokenKey: Buffer;
   databaseUrl: string;
   kafkaBrokers: string[];
+  /** Its names and keys: PlatformOptions.identity starts the same platform again. */
+  identity: PlatformIdentity;
   pool: Pool;
   /** Everything the processes printed, for failure messages. */
   logs(): string;
@@ -39,7 +41,34 @@ export interface PlatformUnderTest {
   runTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>;
   /** runTool in the background: the tool's process, for a test that acts while it runs. */
   spawnTool(tool: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
+  /** Stops the processes and keeps what they stored (stop() afterwards still drops it). */
+  stopProcesses(): Promise<void>;
+  /** Stops the processes and drops the schemas they created. */
   stop(): Promise<void>;
+}
+
+/**
+ * What tells one platform under test from another: the suffix of its
+ * schemas, topics and consumer groups, and its keys.
+ */
+export interface PlatformIdentity {
+  suffix: string;
+  masterKeys: string;
+  apiKey: string;
+  tokenKey: Buffer;
+  connectorsMasterKeys: string;
+  trackingSecret: Buffer;
+}
+
+function newIdentity(): PlatformIdentity {
+  return {
+    suffix: randomUUID().replace(/-/g, '').slice(0, 10),
+    masterKeys: `e2e:${randomBytes(32).toString('base64')}`,
+    apiKey: `eng_${randomBytes(32).toString('base64url')}`,
+    tokenKey: randomBytes(32),
+    connectorsMasterKeys: `e2e:${randomBytes(32).toString('base64')}`,
+    trackingSecret: randomBytes(32),
+  };
 }
 
 const root = findWorkspaceRoot();
@@ -61,6 +90,17 @@ export interface ServiceInstance {
 }
 
 export interface PlatformOptions {
+  /**
+   * The database the processes use (default: the running platform's, from
+   * .data/platform.json), e.g. a restored copy in another cluster.
+   */
+  databaseUrl?: string;
+  /**
+   * Start the platform with these names and keys (another platform's
+   * `identity`: the same platform again, e.g. on a restore of its database);
+   * default: new ones.
+   */
+  identity?: PlatformIdentity;
   /** Extra environment for every process (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
   env?: NodeJS.ProcessEnv;
   /** Extra environment for the contacts processes only. */
@@ -107,8 +147,11 @@ export interface ConnectorsUnderTest {
 export async function startPlatformUnderTest(
   options: PlatformOptions = {},
 ): Promise<PlatformUnderTest> {
-  const { databaseUrl, kafkaBrokers } = loadPlatformConfig();
-  const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+  const platformConfig = loadPlatformConfig();
+  const databaseUrl = options.databaseUrl ?? platformConfig.databaseUrl;
+  const { kafkaBrokers } = platformConfig;
+  const identity = options.identity ?? newIdentity();
+  const { suffix, masterKeys, apiKey, tokenKey } = identity;
   const contactsSchema = `contacts_e2e_${suffix}`;
   const eventStoreSchema = `event_store_e2e_${suffix}`;
   const gatewaySchema = `api_gateway_e2e_${suffix}`;
@@ -117,9 +160,6 @@ export async function startPlatformUnderTest(
   const eventsTopic = `events-e2e-${suffix}`;
   // Never the platform's own `messaging` topic: these processes must not take its messages.
   const messagingTopic = `messaging-e2e-${suffix}`;
-  const masterKeys = `e2e:${randomBytes(32).toString('base64')}`;
-  const apiKey = `eng_${randomBytes(32).toString('base64url')}`;
-  const tokenKey = randomBytes(32);
   const [gatewayPort, eventsPort, hubspotPort, gohighlevelPort, messagingPort] = [
     await freePort(),
     await freePort(),
@@ -138,7 +178,7 @@ export async function startPlatformUnderTest(
         gohighlevelSchema: `connector_gohighlevel_e2e_${suffix}`,
         hubspotTopic: `crm.hubspot-e2e-${suffix}`,
         gohighlevelTopic: `crm.gohighlevel-e2e-${suffix}`,
-        connectorsMasterKeys: `e2e:${randomBytes(32).toString('base64')}`,
+        connectorsMasterKeys: identity.connectorsMasterKeys,
       }
     : null;
   const messaging: MessagingUnderTest | null = options.messaging
@@ -146,7 +186,7 @@ export async function startPlatformUnderTest(
         url: `http://127.0.0.1:${messagingPort}`,
         schema: `messaging_e2e_${suffix}`,
         topic: messagingTopic,
-        trackingSecret: randomBytes(32),
+        trackingSecret: identity.trackingSecret,
         killAndRestart: async () => {
           const killed = messagingProcess!;
           const exited = new Promise<void>((resolve) => killed.once('exit', () => resolve()));
@@ -268,7 +308,7 @@ export async function startPlatformUnderTest(
     ...options.gatewayEnv,
   });
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
-  const stop = async () => {
+  const stopProcesses = async () => {
     await Promise.all([
       stopProcess(gateway),
       stopProcess(events),
@@ -276,6 +316,9 @@ export async function startPlatformUnderTest(
       ...connectorProcesses.map(stopProcess),
       ...(messagingProcess ? [stopProcess(messagingProcess)] : []),
     ]);
+  };
+  const stop = async () => {
+    await stopProcesses();
     const connectorSchemas = crm ? [crm.hubspotSchema, crm.gohighlevelSchema] : [];
     for (const schema of [
       contactsSchema,
@@ -339,6 +382,7 @@ export async function startPlatformUnderTest(
     tokenKey,
     databaseUrl,
     kafkaBrokers,
+    identity,
     pool,
     logs: () => output.join(''),
     connectors: crm,
@@ -351,6 +395,7 @@ export async function startPlatformUnderTest(
         env: toolEnv(env),
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
+    stopProcesses,
     stop,
   };
 }
