@@ -44,7 +44,11 @@ export { contactIdOfStream };
 export const ERASED_TEXT = '[erased]';
 
 export interface PersonalDataCipherOptions {
-  /** Fields remembered in clear after encryption, at most (default 100,000: about 20 MB). */
+  /**
+   * Fields remembered in clear after encryption, at most (default 150,000,
+   * about 50 MB: what a bulk import seals in the 15 s or so that the
+   * projection may trail it).
+   */
   maxRemembered?: number;
   /** How long a field is remembered (default 60 s). */
   rememberMs?: number;
@@ -88,12 +92,14 @@ export class PersonalDataCipher {
   private readonly sealed: BoundedMap<string, Sealed>;
   private readonly remembers: boolean;
   private readonly rememberMs: number;
+  /** When the sealed map's young generation started: older than rememberMs, it rolls (remember). */
+  private generationStartedAt = Date.now();
 
   constructor(
     private readonly keys: DataKeyStore,
     options: PersonalDataCipherOptions = {},
   ) {
-    const max = options.maxRemembered ?? 100_000;
+    const max = options.maxRemembered ?? 150_000;
     this.sealed = new BoundedMap(max);
     this.remembers = max > 0;
     this.rememberMs = options.rememberMs ?? 60_000;
@@ -108,7 +114,8 @@ export class PersonalDataCipher {
     );
     if (!needsKey) return events;
     const { keyId, key } = await this.keys.currentKeyFor(contactId);
-    const until = Date.now() + this.rememberMs;
+    const now = Date.now();
+    const until = now + this.rememberMs;
     return events.map((event) => {
       const fields = personalFields(streamId, event.type);
       if (fields.length === 0) return event;
@@ -117,7 +124,7 @@ export class PersonalDataCipher {
         const value = data[field];
         if (!isPresent(value)) continue;
         const envelope = encryptField(value, keyId, key, contactId);
-        this.remember(envelope, { contactId, keyId, json: JSON.stringify(value), until });
+        this.remember(envelope, { contactId, keyId, json: JSON.stringify(value), until }, now);
         data[field] = envelope;
       }
       return { ...event, data };
@@ -189,8 +196,16 @@ export class PersonalDataCipher {
     return { ...recorded, data };
   }
 
-  private remember(envelope: string, sealed: Sealed): void {
-    if (this.remembers) this.sealed.set(envelope, sealed);
+  private remember(envelope: string, sealed: Sealed, now: number): void {
+    if (!this.remembers) return;
+    // Expired entries are refused on reading; rolling by time also lets them
+    // go from memory: while fields are being sealed, none stays longer than
+    // twice rememberMs.
+    if (now - this.generationStartedAt > this.rememberMs) {
+      this.sealed.roll();
+      this.generationStartedAt = now;
+    }
+    this.sealed.set(envelope, sealed);
   }
 
   private recall(envelope: string, contactId: string): Sealed | undefined {

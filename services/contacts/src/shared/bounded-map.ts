@@ -26,10 +26,13 @@ export class BoundedMap<K, V> {
   set(key: K, value: V): void {
     this.old.delete(key);
     this.young.set(key, value);
-    if (this.young.size >= this.generation) {
-      this.old = this.young;
-      this.young = new Map();
-    }
+    if (this.young.size >= this.generation) this.roll();
+  }
+
+  /** Starts a new generation now: the older one is dropped whole. */
+  roll(): void {
+    this.old = this.young;
+    this.young = new Map();
   }
 
   delete(key: K): void {
