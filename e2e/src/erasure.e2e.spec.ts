@@ -2,9 +2,10 @@
 // whole platform runs as processes (gateway, contacts, events, messaging,
 // both CRM connectors), with the HubSpot, GoHighLevel and SMTP emulators as
 // processes too. A contact with a planted, unique email (also in a property
-// and an activity) registers for an event, is sent an email, is synced to
-// both CRMs, and is then erased. Afterwards the planted address is found
-// nowhere: in no table of any schema of the platform, not in clear in the
+// and an activity) registers for an event (a unique answer planted in the
+// form too), is sent an email, is synced to both CRMs, and is then erased.
+// Afterwards neither the planted address nor the planted answer is found
+// anywhere: in no table of any schema of the platform, not in clear in the
 // event store, on no topic, in no process's log, in neither CRM emulator; and
 // the operators' erasure report shows it applied by every service and CRM.
 // (The SMTP emulator stands for the recipient's mailbox: a delivered email
@@ -121,6 +122,7 @@ const emulatorHolds = async (url: string, planted: string) =>
 
 it('leaves the planted email nowhere, and the report shows the erasure applied everywhere', async () => {
   const planted = `planted-${randomUUID()}@example.com`;
+  const plantedAnswer = `planted-answer-${randomUUID()}`;
 
   // 1. The contact, synced to both CRMs, with the address in a property and an activity too.
   const created = await api('POST', '/api/contacts', {
@@ -169,11 +171,21 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   const registration = await api('POST', '/api/registrations', {
     email: planted,
     eventId: event.body.id,
-    formData: { attendee_role: 'Tester' },
+    formData: { attendee_role: 'Tester', question: plantedAnswer, work_email: planted },
     utmParams: { source: 'e2e' },
   });
   expect(registration.status).toBe(201);
   expect(registration.body.contactId).toBe(contactId);
+  // In clear where it is read (the events service opens what it sealed in its events).
+  const read = await eventually('the registration in the read model', async () => {
+    const answer = await api('GET', `/api/registrations/${registration.body.id}`);
+    return answer.status === 200 ? answer.body : undefined;
+  });
+  expect(read.formData).toEqual({
+    attendee_role: 'Tester',
+    question: plantedAnswer,
+    work_email: planted,
+  });
 
   // 3. An email, through the messaging service to the SMTP server.
   const template = await api('POST', '/api/templates', {
@@ -240,18 +252,22 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   );
   expect(new Set(tables.map((t) => t.schema)).size).toBe(schemas.length);
   const found: string[] = [];
-  for (const { schema, table } of tables) {
-    const { rows } = await platform.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE $1`,
-      [`%${planted}%`],
+  const inClear: string[] = [];
+  for (const value of [planted, plantedAnswer]) {
+    for (const { schema, table } of tables) {
+      const { rows } = await platform.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE $1`,
+        [`%${value}%`],
+      );
+      if (rows[0]!.n > 0) found.push(`${value} in ${schema}.${table}`);
+    }
+    // Which events hold it in clear, if any: names the culprit in the failure.
+    const { rows } = await platform.pool.query<{ stream_id: string; event_type: string }>(
+      `SELECT stream_id, event_type FROM "${platform.eventStoreSchema}".events e WHERE e::text ILIKE $1 LIMIT 10`,
+      [`%${value}%`],
     );
-    if (rows[0]!.n > 0) found.push(`${schema}.${table}`);
+    inClear.push(...rows.map((row) => `${value} in ${row.event_type} of ${row.stream_id}`));
   }
-  // Which events hold it in clear, if any: names the culprit in the failure.
-  const { rows: inClear } = await platform.pool.query<{ stream_id: string; event_type: string }>(
-    `SELECT stream_id, event_type FROM "${platform.eventStoreSchema}".events e WHERE e::text ILIKE $1 LIMIT 10`,
-    [`%${planted}%`],
-  );
   expect({ found, inClear }).toEqual({ found: [], inClear: [] });
 
   // On no topic, in no log, in neither CRM.
@@ -263,8 +279,10 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   );
   for (const topic of topics) {
     expect(topic.values.filter((value) => value.includes(planted)).length).toBe(0);
+    expect(topic.values.filter((value) => value.includes(plantedAnswer)).length).toBe(0);
   }
   expect(platform.logs()).not.toContain(planted);
+  expect(platform.logs()).not.toContain(plantedAnswer);
   await eventually('the contact deleted in both CRMs', async () =>
     !(await emulatorHolds(hubspotUrl, planted)) && !(await emulatorHolds(ghlUrl, planted))
       ? true

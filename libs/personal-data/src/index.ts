@@ -1,3 +1,4 @@
 export * from './field-cipher';
 export * from './contact-personal-data';
 export * from './erasure-receipts';
+export * from './sealed-fields';

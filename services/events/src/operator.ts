@@ -1,9 +1,15 @@
 // What operators' tools need from the events service, without starting it:
 // its projections, for `npm run projections` and `npm run history` (tools/ops).
+// The projection opens the registrants' answers sealed in its events with
+// the contacts' data keys, asked of the running contacts service under the
+// events service's identity, as the service does: a rebuild then holds what
+// the live read model holds.
 import type { ProjectionDefinition } from '@engagement/projections';
 import { loadEventsConfig } from './config';
 import { createEventsReadModelProjection } from './read-model/events-read-model.projection';
+import { registrantDataKeys } from './registrations/sealed-registration-fields';
 
 export function eventsProjections(env: NodeJS.ProcessEnv = process.env): ProjectionDefinition[] {
-  return [createEventsReadModelProjection(loadEventsConfig(env).schema)];
+  const config = loadEventsConfig(env);
+  return [createEventsReadModelProjection(config.schema, registrantDataKeys(config))];
 }

@@ -4,6 +4,7 @@
 // allocator, the contacts client, the command handlers, the read model and
 // its queries, and the reactors (seat keeper). stop() takes it all down in
 // reverse order.
+import { SealingEventStore } from '@engagement/personal-data';
 import { ServiceIdentity } from '@engagement/service-auth';
 import { ServiceRuntime, ReadModelWaiter, type Log } from '@engagement/service-runtime';
 import type { EventsConfig } from './config';
@@ -22,6 +23,10 @@ import { ZoomPlatform } from './platforms/zoom/zoom.platform';
 import { seatKeeper } from './registrations/seat-keeper';
 import { remindersSentConsumer } from './reminders/reminders-sent.consumer';
 import { contactErasure } from './registrations/contact-erasure';
+import {
+  registrantDataKeys,
+  sealedRegistrationFieldsOf,
+} from './registrations/sealed-registration-fields';
 import { EventsStreams } from './shared/events-streams';
 
 export const EVENTS_RELAYED_STREAMS = ['event-', 'registration-'];
@@ -52,7 +57,13 @@ export async function startEventsRuntime(
   const base = await ServiceRuntime.open('events', config, log, {
     poolSize: options.poolSize ?? 10,
   });
-  const streams = new EventsStreams(base.eventStore);
+  const sealer = registrantDataKeys(config);
+  // Commands never read the sealed answers: they pass through sealed on read.
+  const streams = new EventsStreams(
+    new SealingEventStore(base.eventStore, sealer, sealedRegistrationFieldsOf, {
+      openOnRead: false,
+    }),
+  );
   // The service's own identity towards contacts (service tokens, @engagement/service-auth).
   const identity = new ServiceIdentity('events', ['read', 'write'], config.serviceTokenKey);
   const contactsOptions = {
@@ -67,7 +78,9 @@ export async function startEventsRuntime(
   );
   const events = new EventsHandler(streams, new SlugReservations(base.eventStore), registrations);
 
-  const projection = await base.startProjection(createEventsReadModelProjection(config.schema));
+  const projection = await base.startProjection(
+    createEventsReadModelProjection(config.schema, sealer),
+  );
   const queries = new EventsQueries(base.pool, config.schema);
   const platforms = new EventPlatforms(
     config.zoom ? new ZoomPlatform(new ZoomClient(config.zoom)) : null,
@@ -83,7 +96,7 @@ export async function startEventsRuntime(
         log,
       }),
     );
-    base.startReactor(contactErasure({ streams, platforms, queries, projection }));
+    base.startReactor(contactErasure({ streams, platforms, queries, projection, keys: sealer }));
   }
   base.startRelay(EVENTS_RELAYED_STREAMS);
   if (config.messagingTopic)

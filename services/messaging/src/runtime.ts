@@ -8,6 +8,7 @@ import {
   ContactErasedError,
   ContactPersonalData,
   recordErasureApplied,
+  SealingEventStore,
 } from '@engagement/personal-data';
 import { applyKafkaBatch } from '@engagement/projections';
 import { ServiceIdentity } from '@engagement/service-auth';
@@ -42,7 +43,7 @@ import { MessageRequester } from './messages/request-message';
 import { SendWorker, sendQueueProjection } from './messages/send-queue';
 import type { ReadModelSource } from './read-model/messaging.queries';
 import { messagingReadModelProjection } from './read-model/messaging-read-model.projection';
-import { SealedMessageStore } from './messages/sealed-message-fields';
+import { sealedMessageFieldsOf } from './messages/sealed-message-fields';
 import { MessagingStreams } from './shared/messaging-streams';
 import { ExternalContent } from './templates/external-content';
 import { TemplatesHandler } from './templates/templates.handler';
@@ -114,7 +115,9 @@ export async function startMessagingRuntime(
   // What messaging's own events hold about a person is sealed with that person's key.
   const sealer = decrypter instanceof ContactPersonalData ? decrypter : null;
   const streams = new MessagingStreams(
-    sealer ? new SealedMessageStore(eventStore, sealer) : eventStore,
+    sealer
+      ? new SealingEventStore(eventStore, sealer, sealedMessageFieldsOf, { openOnRead: true })
+      : eventStore,
   );
 
   const projection = await base.startProjection(

@@ -24,6 +24,12 @@ export type RegistrationCreatedData = Names & {
   eventTitle: string;
   registrationSource: RegistrationSource | null;
   sourceUrl: string | null;
+  /**
+   * utmParams, formData and sourceUrl are what the registrant gave: in the
+   * store and on the topic each is sealed with the contact's data key (a
+   * `pd1:` string of @engagement/personal-data, openFields), and opens as
+   * null once the contact is erased. The types are those of the opened event.
+   */
   utmParams: JsonObject | null;
   formData: JsonObject;
   registeredAt: string;

@@ -14,9 +14,11 @@ import {
   type EventsServiceEvent,
 } from '@engagement/contracts';
 import type { RecordedEvent } from '@engagement/event-store';
+import type { Sealer } from '@engagement/personal-data';
 import type { ProjectionDefinition } from '@engagement/projections';
 import { applySqlMigrationsWith } from '@engagement/sql-migrations';
 import type { PoolClient } from 'pg';
+import { openRegistrationFields } from '../registrations/sealed-registration-fields';
 import { eventsMigrations } from './events-read-model.ddl';
 
 export const EVENTS_READ_MODEL = 'events-read-model';
@@ -42,7 +44,15 @@ const EVENT_COLUMNS: Record<string, string> = {
 };
 const JSON_COLUMNS = new Set(['platform_metadata', 'content_context', 'utm_params', 'form_data']);
 
-export function createEventsReadModelProjection(schema = 'events'): ProjectionDefinition {
+/**
+ * `sealer` opens the registrants' answers sealed in RegistrationCreated
+ * (registrations/sealed-registration-fields.ts); an erased contact's open
+ * as null, which the rows hold as ContactErased leaves them.
+ */
+export function createEventsReadModelProjection(
+  schema = 'events',
+  sealer: Sealer | null = null,
+): ProjectionDefinition {
   return {
     name: EVENTS_READ_MODEL,
     schema,
@@ -62,7 +72,8 @@ export function createEventsReadModelProjection(schema = 'events'): ProjectionDe
     },
     async apply(events, client) {
       const touched = new Set<string>();
-      for (const recorded of events) {
+      for (const stored of events) {
+        const recorded = await openRegistrationFields(sealer, stored);
         if (recorded.type === 'ContactErased') {
           await eraseContact(client, String(recorded.data.contactId), recorded.metadata.occurredAt);
           continue;
@@ -200,7 +211,8 @@ async function applyEvent(
           d.registrationSource,
           d.sourceUrl,
           value('utm_params', d.utmParams),
-          value('form_data', d.formData),
+          // Opened as null once the contact is erased: blank, as ContactErased leaves it.
+          value('form_data', d.formData ?? {}),
           d.registeredAt,
           at,
         ],

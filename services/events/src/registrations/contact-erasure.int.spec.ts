@@ -1,10 +1,16 @@
 // ContactErased (appended here to the contact's stream, as the contacts
 // service does) blanks the personal fields of the contact's registrations
 // in the read model, a rebuild blanks them too (the projection reads the
-// event in order), and the service leaves its erasure receipt.
+// event in order), and the service leaves its erasure receipt. The answers
+// were sealed with the contact's data key in the event store all along, and
+// open as null once the key is destroyed: an audit after the erasure finds
+// the rows the live projection left.
 import { randomUUID } from 'node:crypto';
-import { ERASURE_APPLIED, erasureStreamId } from '@engagement/personal-data';
+import { ERASURE_APPLIED, erasureStreamId, parseEnvelope } from '@engagement/personal-data';
+import { auditProjection } from '@engagement/projections';
+import { createEventsReadModelProjection } from '../read-model/events-read-model.projection';
 import { openEvent, startTestApp, type TestApp } from '../shared/test-app.testing';
+import { registrantDataKeys } from './sealed-registration-fields';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -24,6 +30,22 @@ it("blanks an erased contact's registrations and leaves a receipt", async () => 
     sourceUrl: 'https://example.com/landing?who=ada',
   });
   const { id, contactId } = registered.body;
+  await t.settle();
+  // In clear in the read model, sealed in the store (and so on the topic).
+  expect((await t.request('GET', `/registrations/${id}`)).body).toMatchObject({
+    formData: { company: 'Acme Corp', phone_note: 'call me at +1 415 555 0100' },
+    utmParams: { source: 'linkedin' },
+    sourceUrl: 'https://example.com/landing?who=ada',
+  });
+  const [created] = await t.runtime.streams.store.readStream(`registration-${id}`);
+  expect(created.type).toBe('RegistrationCreated');
+  for (const field of ['formData', 'utmParams', 'sourceUrl']) {
+    expect(parseEnvelope(created.data[field])?.keyId).toBe('k1');
+  }
+  expect(JSON.stringify(created.data)).not.toMatch(/Acme|555|linkedin|ada/);
+
+  // The contacts service destroys the key, then appends ContactErased.
+  t.contacts.erase(contactId);
   await t.runtime.streams.store.appendToStream(
     `contact-${contactId}`,
     [
@@ -62,4 +84,14 @@ it("blanks an erased contact's registrations and leaves a receipt", async () => 
     [eventId],
   );
   expect(event.current_registrations).toBe(1);
+
+  // A rebuild opens the answers as null, and ContactErased blanks the same fields.
+  const audit = await auditProjection(
+    { store: t.runtime.base.eventStore, pool: t.runtime.base.pool, progress: quiet },
+    createEventsReadModelProjection(t.schema, registrantDataKeys(t.runtime.config)),
+  );
+  expect(audit.rebuild.rowsWritten).toBeGreaterThan(0);
+  expect(audit.differences).toEqual([]);
 });
+
+const quiet = () => ({ update: () => undefined, finish: () => undefined });

@@ -5,10 +5,12 @@
 // platform (Zoom holds the address) and leaves the service's receipt on the
 // contact's erasure stream (`npm run gdpr -- erasure-status`).
 //
-// What it does not do: RegistrationCreated events keep the form answers as
-// submitted in this service's streams (they are not encrypted per contact).
+// The answers in this service's own events need nothing here: they are
+// sealed with the contact's data key (sealed-registration-fields.ts), which
+// the contacts service destroyed; the keys this service still holds for the
+// contact are dropped at once rather than when they expire.
 import type { RecordedEvent } from '@engagement/event-store';
-import { recordErasureApplied } from '@engagement/personal-data';
+import { recordErasureApplied, type ContactPersonalData } from '@engagement/personal-data';
 import type { RunningProjection } from '@engagement/projections';
 import type { ReactorOptions } from '@engagement/service-runtime';
 import { sessionOf } from '../platforms/platform-sync';
@@ -21,12 +23,14 @@ export function contactErasure(deps: {
   platforms: EventPlatforms;
   queries: EventsQueries;
   projection: Pick<RunningProjection, 'waitForPosition'>;
+  keys: Pick<ContactPersonalData, 'forget'>;
 }): ReactorOptions {
   return {
     name: 'events-contact-erasure',
     filter: { streamPrefixes: ['contact-'], eventTypes: ['ContactErased'] },
     async handle(recorded: RecordedEvent) {
       const contactId = String(recorded.data.contactId);
+      deps.keys.forget(contactId);
       // The tables first: the receipt says they are blank.
       await deps.projection.waitForPosition(recorded.globalPosition, 30_000);
       const registrations = await deps.queries.registrations({ contactId, limit: 200 });

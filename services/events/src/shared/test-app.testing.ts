@@ -2,7 +2,8 @@
 // service (runtime and HTTP app) in-process on a random port, against the
 // real PostgreSQL, in schemas of its own, with a stand-in for the contacts
 // service's upsert (PUT /contacts: one id per email, 201 then 200) that can
-// be told to fail. close() stops it and drops its schemas.
+// be told to fail, and for its data keys (GET /contacts/:id/data-keys, 410
+// once erase() was called). close() stops it and drops its schemas.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,8 @@ export interface FakeContacts {
   /** email → contact id */
   contacts: Map<string, string>;
   calls: number;
+  /** The contact's data key is destroyed: its data-keys answer 410 from now on. */
+  erase(contactId: string): void;
   /** Answer the next n calls with 503. */
   failNext(n: number): void;
   close(): Promise<void>;
@@ -48,6 +51,8 @@ export function tokenFor(key: Buffer, scopes = ['admin']): string {
 export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
   const contacts = new Map<string, string>();
   const names = new Map<string, string>();
+  const dataKeys = new Map<string, string>(); // contact id → base64 key; erased: none
+  const erased = new Set<string>();
   let failures = 0;
   const fake = { contacts, calls: 0 } as FakeContacts;
   const server: Server = createServer((request, response) => {
@@ -55,9 +60,10 @@ export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
       fake.calls++;
+      let scopes: readonly string[];
       try {
         const header = request.headers.authorization ?? '';
-        verifyServiceToken(key, header.replace(/^Bearer /, ''), 'contacts');
+        scopes = verifyServiceToken(key, header.replace(/^Bearer /, ''), 'contacts').scopes;
       } catch {
         response.writeHead(401, { 'content-type': 'application/problem+json' }).end('{}');
         return;
@@ -65,6 +71,17 @@ export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
       if (failures > 0) {
         failures--;
         response.writeHead(503, { 'content-type': 'application/problem+json' }).end('{}');
+        return;
+      }
+      const keys = /^\/contacts\/([0-9a-f-]{36})\/data-keys$/.exec(request.url ?? '');
+      if (request.method === 'GET' && keys) {
+        if (!scopes.includes('pii:read')) return void response.writeHead(403).end();
+        if (erased.has(keys[1])) return void response.writeHead(410).end();
+        const dataKey = dataKeys.get(keys[1]);
+        if (!dataKey) return void response.writeHead(404).end();
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ contactId: keys[1], keys: { k1: dataKey }, currentKeyId: 'k1' }));
         return;
       }
       const read = /^\/contacts\/([0-9a-f-]{36})$/.exec(request.url ?? '');
@@ -90,6 +107,7 @@ export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
       const existing = contacts.get(email);
       const id = existing ?? randomUUID();
       contacts.set(email, id);
+      if (!existing) dataKeys.set(id, randomBytes(32).toString('base64'));
       response
         .writeHead(existing ? 200 : 201, { 'content-type': 'application/json' })
         .end(JSON.stringify({ id, position: '1', revision: 0 }));
@@ -98,6 +116,10 @@ export async function startFakeContacts(key: Buffer): Promise<FakeContacts> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.failNext = (n) => (failures = n);
+  fake.erase = (contactId) => {
+    erased.add(contactId);
+    for (const [email, id] of contacts) if (id === contactId) contacts.delete(email);
+  };
   fake.close = () => new Promise((resolve) => server.close(() => resolve()));
   return fake;
 }
