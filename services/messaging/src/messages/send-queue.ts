@@ -46,15 +46,26 @@ export function sendQueueProjection(schema: string): ProjectionDefinition {
     },
     async apply(events: RecordedEvent[], client) {
       const done: string[] = [];
+      // Requests are inserted a run at a time (a campaign appends many at once); a later
+      // change of one of them waits for the run's insert.
+      let requested: { id: string; at: string }[] = [];
+      const insertRequested = async () => {
+        if (requested.length === 0) return;
+        await client.query(
+          `INSERT INTO send_queue (message_id, due_at)
+           SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ON CONFLICT DO NOTHING`,
+          [requested.map((r) => r.id), requested.map((r) => r.at)],
+        );
+        requested = [];
+      };
       for (const e of events) {
         const id = String(e.data.messageId);
+        if (e.type === 'MessageRequested') {
+          requested.push({ id, at: e.metadata.occurredAt });
+          continue;
+        }
+        await insertRequested();
         switch (e.type) {
-          case 'MessageRequested':
-            await client.query(
-              `INSERT INTO send_queue (message_id, due_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-              [id, e.metadata.occurredAt],
-            );
-            break;
           case 'MessageDeferred':
             await client.query(`UPDATE send_queue SET due_at = $2 WHERE message_id = $1`, [
               id,
@@ -71,6 +82,7 @@ export function sendQueueProjection(schema: string): ProjectionDefinition {
             done.push(id);
         }
       }
+      await insertRequested();
       if (done.length > 0)
         await client.query(`DELETE FROM send_queue WHERE message_id = ANY($1::uuid[])`, [done]);
     },

@@ -5,6 +5,8 @@
 import {
   MESSAGING_EVENT_SCHEMA_VERSIONS,
   upcastMessagingEvent,
+  type MessageRequestedData,
+  type MessageSentData,
   type MessagingEvent,
   type TemplateFields,
 } from '@engagement/contracts';
@@ -43,8 +45,14 @@ export function messagingReadModelProjection(
       for (const sql of messagingReadModelSql(target, uuidSchema)) await client.query(sql);
     },
     async apply(events, client) {
+      // A campaign appends its messages' requests and outcomes many at a time: runs of
+      // MessageRequested and MessageSent are written a run at a time (MessageRuns below), every
+      // other event one by one after the runs before it.
+      const runs = new MessageRuns();
       for (const stored of events) {
         const recorded = await openMessageFields(sealer, stored);
+        if (await runs.take(recorded, client)) continue;
+        await runs.flush(client);
         if (recorded.type === 'ContactErased') {
           await client.query(
             `UPDATE sent_messages SET recipient_email = NULL, recipient_phone = NULL, subject = NULL,
@@ -57,6 +65,7 @@ export function messagingReadModelProjection(
         if (recorded.streamId.startsWith('template-slug-')) continue;
         await applyEvent(client, upcastMessagingEvent(recorded), recorded);
       }
+      await runs.flush(client);
     },
   };
 }
@@ -359,4 +368,120 @@ async function bumpCampaign(
     `UPDATE campaigns SET ${counter} = ${counter} + 1, updated_at = $2 WHERE id = $1`,
     [campaignId, at],
   );
+}
+
+/** Events that change nothing here: they neither join nor end a run. */
+const NO_ROWS = new Set(['MessageSending', 'MessageAttemptFailed', 'ReminderSent']);
+
+/**
+ * Consecutive MessageRequested and MessageSent events (other messages'
+ * MessageSending between them change nothing here), kept to be written in
+ * one statement each, with the same rows the one-event statements of
+ * applyEvent would leave: a MessageSent whose request is in the run writes
+ * the requests first, and any other event writes both before it applies.
+ */
+class MessageRuns {
+  private requested: { data: MessageRequestedData; at: string }[] = [];
+  private requestedIds = new Set<string>();
+  private sent: { data: MessageSentData; at: string }[] = [];
+
+  /** True when the event joined a run (or changes nothing); false: flush, then apply it alone. */
+  async take(recorded: RecordedEvent, client: PoolClient): Promise<boolean> {
+    if (NO_ROWS.has(recorded.type)) return true;
+    if (recorded.type !== 'MessageRequested' && recorded.type !== 'MessageSent') return false;
+    const event = upcastMessagingEvent(recorded);
+    const at = recorded.metadata.occurredAt;
+    if (event.type === 'MessageRequested') {
+      this.requested.push({ data: event.data, at });
+      this.requestedIds.add(event.data.messageId);
+      return true;
+    }
+    if (event.type !== 'MessageSent') return false;
+    // Its row must exist first (a request and its outcome in one batch of events).
+    if (this.requestedIds.has(event.data.messageId)) await this.flushRequested(client);
+    this.sent.push({ data: event.data, at });
+    return true;
+  }
+
+  async flush(client: PoolClient): Promise<void> {
+    await this.flushRequested(client);
+    await this.flushSent(client);
+  }
+
+  private async flushRequested(client: PoolClient): Promise<void> {
+    const requested = this.requested;
+    this.requested = [];
+    this.requestedIds = new Set();
+    if (requested.length > 0) {
+      const column = <T>(f: (r: { data: MessageRequestedData; at: string }) => T) =>
+        requested.map(f);
+      await client.query(
+        `INSERT INTO sent_messages (id, contact_id, registration_id, campaign_id, template_id, template_version,
+                                    channel, provider, subject, body_html, body_text, status, created_at, updated_at)
+         SELECT id, contact_id, registration_id, campaign_id, template_id, template_version,
+                channel, provider, subject, body_html, body_text, 'queued', at, at
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::int[],
+                       $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+             AS r(id, contact_id, registration_id, campaign_id, template_id, template_version,
+                  channel, provider, subject, body_html, body_text, at)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          column((r) => r.data.messageId),
+          column((r) => r.data.contactId),
+          column((r) => r.data.registrationId),
+          column((r) => r.data.campaignId),
+          column((r) => r.data.templateId),
+          column((r) => r.data.templateVersion),
+          column((r) => r.data.channel),
+          column((r) => r.data.provider),
+          column((r) => r.data.subject),
+          column((r) => r.data.bodyHtml),
+          column((r) => r.data.bodyText),
+          column((r) => r.at),
+        ],
+      );
+    }
+  }
+
+  private async flushSent(client: PoolClient): Promise<void> {
+    const sent = this.sent;
+    this.sent = [];
+    if (sent.length > 0) {
+      const column = <T>(f: (r: { data: MessageSentData; at: string }) => T) => sent.map(f);
+      await client.query(
+        `UPDATE sent_messages m
+            SET status = 'sent', sent_at = s.sent_at, provider_message_id = s.provider_message_id,
+                recipient_email = s.recipient_email, recipient_phone = s.recipient_phone,
+                provider_metadata = s.provider_metadata, updated_at = s.at
+           FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::timestamptz[])
+             AS s(id, sent_at, provider_message_id, recipient_email, recipient_phone, provider_metadata, at)
+          WHERE m.id = s.id`,
+        [
+          column((r) => r.data.messageId),
+          column((r) => r.data.sentAt),
+          column((r) => r.data.providerMessageId),
+          column((r) => r.data.recipientEmail),
+          column((r) => r.data.recipientPhone),
+          column((r) => JSON.stringify({ reconciled: r.data.reconciled })),
+          column((r) => r.at),
+        ],
+      );
+      // Each campaign's count moves by its messages in the run; updated_at is the last one's, as one by one.
+      const campaigns = new Map<string, { count: number; at: string }>();
+      for (const { data, at } of sent) {
+        if (data.campaignId === null) continue;
+        campaigns.set(data.campaignId, {
+          count: (campaigns.get(data.campaignId)?.count ?? 0) + 1,
+          at,
+        });
+      }
+      for (const [campaignId, { count, at }] of campaigns) {
+        await client.query(
+          `UPDATE campaigns SET sent_count = sent_count + $2, updated_at = $3 WHERE id = $1`,
+          [campaignId, count, at],
+        );
+      }
+    }
+  }
 }

@@ -83,14 +83,28 @@ export function parseQuietHours(value: string | undefined): QuietHours {
   return { startMinute: h1 * 60 + m1, endMinute: h2 * 60 + m2 };
 }
 
+// One formatter per time zone: making one costs far more than using it, and a
+// campaign asks for the same few zones thousands of times. Bounded: zones are few.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterOf(timezone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timezone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
+      timeZone: safeZone(timezone),
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    if (formatters.size >= 1000) formatters.clear();
+    formatters.set(timezone, formatter);
+  }
+  return formatter;
+}
+
 /** Minutes since local midnight in a time zone. */
 export function localMinuteOfDay(now: Date, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: safeZone(timezone),
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(now);
+  const parts = formatterOf(timezone).formatToParts(now);
   const hour = Number(parts.find((p) => p.type === 'hour')?.value);
   const minute = Number(parts.find((p) => p.type === 'minute')?.value);
   return hour * 60 + minute;
