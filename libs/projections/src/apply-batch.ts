@@ -15,16 +15,39 @@ export interface BatchTarget {
   schema: string;
 }
 
+/** A batch's events with what the projection's decode made of them (a promise: it may still run). */
+export interface DecodedBatch {
+  events: RecordedEvent[];
+  decoded: Promise<unknown>;
+}
+
+/**
+ * Starts the projection's decode of the events (nothing to do without one).
+ * A failure surfaces where the batch is applied, not as an unhandled rejection.
+ */
+export function decodeBatch(
+  projection: ProjectionDefinition,
+  events: RecordedEvent[],
+): DecodedBatch {
+  const decoded =
+    projection.decode && events.length > 0 ? projection.decode(events) : Promise.resolve(undefined);
+  decoded.catch(() => undefined);
+  return { events, decoded };
+}
+
 /** Applies a batch of store events after `expected`, moving the checkpoint to `next`. */
 export async function applyStoreBatch(
   pool: Pool,
   target: BatchTarget,
-  events: RecordedEvent[],
+  batch: RecordedEvent[] | DecodedBatch,
   expected: bigint,
   next: bigint,
 ): Promise<void> {
+  const { events, decoded } = Array.isArray(batch) ? decodeBatch(target.projection, batch) : batch;
+  // Decoded before the transaction begins: it holds its connection and locks for less.
+  const result = await decoded;
   await inTransaction(pool, target.schema, (client) =>
-    applyInSchema(client, target, events, expected, next),
+    applyInSchema(client, target, events, result, expected, next),
   );
 }
 
@@ -32,12 +55,14 @@ export async function applyStoreBatch(
 export async function applyStoreBatchWith(
   client: PoolClient,
   target: BatchTarget,
-  events: RecordedEvent[],
+  batch: RecordedEvent[] | DecodedBatch,
   expected: bigint,
   next: bigint,
 ): Promise<void> {
+  const { events, decoded } = Array.isArray(batch) ? decodeBatch(target.projection, batch) : batch;
+  const result = await decoded;
   await client.query(`SET LOCAL search_path TO ${quoteIdent(target.schema)}, public`);
-  await applyInSchema(client, target, events, expected, next);
+  await applyInSchema(client, target, events, result, expected, next);
 }
 
 /** The batch, on a transaction whose search_path is the target schema already. */
@@ -45,13 +70,29 @@ async function applyInSchema(
   client: PoolClient,
   target: BatchTarget,
   events: RecordedEvent[],
+  decoded: unknown,
   expected: bigint,
   next: bigint,
 ): Promise<void> {
   await moveCheckpoint(client, target.schema, target.projection.name, expected, next);
-  const fresh =
-    target.projection.source === 'kafka' ? await keepUnprocessed(client, target, events) : events;
-  if (fresh.length > 0) await target.projection.apply(fresh, client);
+  if (target.projection.source !== 'kafka') {
+    if (events.length > 0) await target.projection.apply(events, client, decoded);
+    return;
+  }
+  const fresh = await keepUnprocessed(client, target, events);
+  if (fresh.length === 0) return;
+  // Decoded for the whole batch: only valid if no event was dropped as a repeat.
+  if (fresh.length === events.length) await target.projection.apply(fresh, client, decoded);
+  else await applyDecodingHere(client, target.projection, fresh);
+}
+
+async function applyDecodingHere(
+  client: PoolClient,
+  projection: ProjectionDefinition,
+  events: RecordedEvent[],
+): Promise<void> {
+  const decoded = projection.decode ? await projection.decode(events) : undefined;
+  await projection.apply(events, client, decoded);
 }
 
 /** Applies events that arrived from Kafka: each event id is applied at most once. */
@@ -62,7 +103,7 @@ export async function applyKafkaBatch(
 ): Promise<number> {
   return inTransaction(pool, target.schema, async (client) => {
     const fresh = await keepUnprocessed(client, target, events);
-    if (fresh.length > 0) await target.projection.apply(fresh, client);
+    if (fresh.length > 0) await applyDecodingHere(client, target.projection, fresh);
     return fresh.length;
   });
 }

@@ -29,11 +29,21 @@ export interface ProjectionDefinition {
   /** Creates its tables in `schema` if missing (also used for fresh rebuild schemas). */
   migrate(client: PoolClient, schema: string): Promise<void>;
   /**
+   * Optional: the part of applying a batch that needs no database
+   * transaction (decrypting, upcasting). Store-sourced batches are decoded
+   * before their transaction begins, and a rebuild decodes the next page
+   * while the current one is written; apply then gets the result as
+   * `decoded`. Kafka-fed batches are decoded inside, after the repeats are
+   * dropped.
+   */
+  decode?(events: RecordedEvent[]): Promise<unknown>;
+  /**
    * Applies events in order, inside the runner's transaction; the search_path
    * is set to the target schema, so SQL names tables without a schema.
    * Must tolerate seeing an event again only for kafka-sourced projections
    * (the runner filters repeats by event id); store-sourced ones get each
-   * event exactly once through the checkpoint.
+   * event exactly once through the checkpoint. `decoded` is decode's result
+   * for exactly these events, when the projection has a decode.
    */
-  apply(events: RecordedEvent[], client: PoolClient): Promise<void>;
+  apply(events: RecordedEvent[], client: PoolClient, decoded?: unknown): Promise<void>;
 }

@@ -3,9 +3,15 @@
 // Rebuilds always read the event store, the one complete ordered log (the
 // Kafka topics are copies of it), and write through the projection's own
 // apply(), in the same batches-with-checkpoint transactions as live runs.
-import type { EventStore, ReadAllResult, RecordedEvent } from '@engagement/event-store';
+import type { EventStore } from '@engagement/event-store';
 import type { Pool, PoolClient } from 'pg';
-import { applyStoreBatch, applyStoreBatchWith, inTransaction } from './apply-batch';
+import {
+  applyStoreBatch,
+  applyStoreBatchWith,
+  decodeBatch,
+  inTransaction,
+  type DecodedBatch,
+} from './apply-batch';
 import { deferSecondaryStructures } from './deferred-structures';
 import { ensureProjectionTables } from './projection-checkpoints';
 import { readCheckpoint } from './projection-checkpoints';
@@ -18,7 +24,7 @@ import { compareTable, tableChecksum, type TableDifference } from './table-compa
 export const REBUILD_SUFFIX = '_rebuild';
 const PAGE = 5_000;
 
-type ApplyBatch = (events: RecordedEvent[], expected: bigint, next: bigint) => Promise<void>;
+type ApplyBatch = (batch: DecodedBatch, expected: bigint, next: bigint) => Promise<void>;
 
 export interface TableSummary {
   table: string;
@@ -81,8 +87,8 @@ export async function rebuildProjection(
   // No total: counting the log first would cost a second pass over it.
   const progress = (ctx.progress ?? progressBar)(`rebuild ${projection.name}`);
   const apply: ApplyBatch | undefined = tx
-    ? (events, expected, next) =>
-        applyStoreBatchWith(tx, { projection, schema }, events, expected, next)
+    ? (batch, expected, next) =>
+        applyStoreBatchWith(tx, { projection, schema }, batch, expected, next)
     : undefined;
   const { eventsRead, position } = await catchUp(
     ctx,
@@ -235,8 +241,9 @@ export async function swapProjection(
 
 /**
  * Applies the store's events after `from` into `schema`, page by page, each
- * page one transaction with its checkpoint; the next page is read while
- * the current one is written.
+ * page one transaction with its checkpoint; the next page is read, and
+ * decoded (the projection's decode: decrypting, upcasting), while the
+ * current one is written.
  */
 async function catchUp(
   ctx: ReplayContext,
@@ -245,36 +252,44 @@ async function catchUp(
   from: bigint,
   untilPosition: bigint | undefined,
   onProgress: (eventsRead: number) => void,
-  apply: ApplyBatch = (events, expected, next) =>
-    applyStoreBatch(ctx.pool, { projection, schema }, events, expected, next),
+  apply: ApplyBatch = (batch, expected, next) =>
+    applyStoreBatch(ctx.pool, { projection, schema }, batch, expected, next),
 ): Promise<{ eventsRead: number; position: bigint }> {
-  const read = (after: bigint) =>
-    ctx.store.readAll({ after, maxCount: PAGE, filter: projection.filter });
+  const fetch = (after: bigint) => {
+    const fetched = ctx.store
+      .readAll({ after, maxCount: PAGE, filter: projection.filter })
+      .then((page) => {
+        const events =
+          untilPosition === undefined
+            ? page.events
+            : page.events.filter((e) => e.globalPosition <= untilPosition);
+        return { page, batch: decodeBatch(projection, events) };
+      });
+    // Awaited below; a failure while the current page is written is not unhandled.
+    fetched.catch(() => undefined);
+    return fetched;
+  };
   let checkpoint = from;
   let eventsRead = 0;
-  let next: Promise<ReadAllResult> = read(checkpoint);
+  let next = fetch(checkpoint);
   for (;;) {
-    const page = await next;
-    let events = page.events;
+    const { page, batch } = await next;
     let pageCheckpoint = page.checkpoint;
     // A short page holds every event below the store's visibility boundary:
     // its checkpoint is a consistent place to stop. Waiting for isEnd as
     // well would let a steady flow of appends (one always in flight) keep a
     // swap, which holds the live checkpoint meanwhile, from ever ending.
     let done = page.events.length < PAGE;
-    if (untilPosition !== undefined) {
-      events = events.filter((e) => e.globalPosition <= untilPosition);
-      if (pageCheckpoint >= untilPosition) {
-        pageCheckpoint = untilPosition;
-        done = true;
-      }
+    if (untilPosition !== undefined && pageCheckpoint >= untilPosition) {
+      pageCheckpoint = untilPosition;
+      done = true;
     }
-    if (!done) next = read(pageCheckpoint);
-    if (events.length > 0 || pageCheckpoint > checkpoint) {
-      await apply(events, checkpoint, pageCheckpoint);
+    if (!done) next = fetch(pageCheckpoint);
+    if (batch.events.length > 0 || pageCheckpoint > checkpoint) {
+      await apply(batch, checkpoint, pageCheckpoint);
       checkpoint = pageCheckpoint;
     }
-    eventsRead += events.length;
+    eventsRead += batch.events.length;
     onProgress(eventsRead);
     if (done) return { eventsRead, position: checkpoint };
   }

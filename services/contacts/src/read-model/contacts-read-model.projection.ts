@@ -47,6 +47,10 @@ export function createContactsReadModelProjection(
   options: ContactsReadModelOptions,
 ): ProjectionDefinition {
   const { decrypt, preloadKeys } = options;
+  const decode = async (events: RecordedEvent[]): Promise<ReadModelEvent[]> => {
+    if (preloadKeys) await preloadKeys(events);
+    return decodeEvents(events, decrypt);
+  };
   return {
     name: CONTACTS_READ_MODEL,
     schema: options.schema ?? 'contacts',
@@ -64,9 +68,12 @@ export function createContactsReadModelProjection(
       // The TypeORM migrations' own SQL, run on this connection (see contacts-migrations.ts).
       await applyContactsMigrations(client, schema);
     },
-    async apply(events, client) {
-      if (preloadKeys) await preloadKeys(events);
-      await applyContactEvents(client, await decodeEvents(events, decrypt));
+    // Decrypting is most of a batch's work in Node: outside the transaction,
+    // and in a rebuild on the next page while this one is written.
+    decode,
+    async apply(events, client, decoded) {
+      const ready = (decoded as ReadModelEvent[] | undefined) ?? (await decode(events));
+      await applyContactEvents(client, ready);
     },
   };
 }
