@@ -12,6 +12,10 @@
 //     "postgres": "external|local|embedded", "kafka": "external|local" }
 // While services run, a start with other resolved settings (another
 // database or brokers) is refused: see infra/start-settings.mjs.
+// PLATFORM_INSTANCES=2 runs two instances of each of the platform's own
+// services (contacts on 3101 and 3201, and so on; the gateway spreads
+// requests over them); leases keep one relay and one projection runner
+// active per service.
 // stop: the services (in reverse order), Kafka, then PostgreSQL; only what
 // these scripts started is stopped. status exits 0 when all is up, 3 if not.
 // See the headers of infra/postgres/postgres.mjs and infra/kafka/kafka.sh for
@@ -20,8 +24,50 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as postgres from './postgres/postgres.mjs';
 import { nodeService } from './services.mjs';
-import { requestedSettings, startConflict } from './start-settings.mjs';
+import { instancesRequested, requestedSettings, startConflict } from './start-settings.mjs';
 import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './state.mjs';
+
+// The platform's own services, in start order; each runs in as many instances as asked.
+const ownServices = [
+  {
+    name: 'contacts',
+    entry: 'services/contacts/src/main.ts',
+    portVariable: 'CONTACTS_PORT',
+    defaultPort: 3101,
+    // The service tokens it accepts are addressed to this name (@engagement/service-auth).
+    audience: 'contacts',
+  },
+  {
+    name: 'events',
+    entry: 'services/events/src/main.ts',
+    portVariable: 'EVENTS_PORT',
+    defaultPort: 3102,
+    audience: 'events',
+  },
+  // The CRM connectors (after contacts: they read contacts' data keys), each pushing to its emulator.
+  {
+    name: 'connector-hubspot',
+    entry: 'services/connector-hubspot/src/main.ts',
+    portVariable: 'CONNECTOR_HUBSPOT_PORT',
+    defaultPort: 3104,
+    audience: 'connector-hubspot',
+  },
+  {
+    name: 'connector-gohighlevel',
+    entry: 'services/connector-gohighlevel/src/main.ts',
+    portVariable: 'CONNECTOR_GOHIGHLEVEL_PORT',
+    defaultPort: 3105,
+    audience: 'connector-gohighlevel',
+  },
+  // Sends email to the SMTP emulator and SMS/WhatsApp to the Twilio emulator unless told otherwise.
+  {
+    name: 'messaging',
+    entry: 'services/messaging/src/main.ts',
+    portVariable: 'MESSAGING_PORT',
+    defaultPort: 3103,
+    audience: 'messaging',
+  },
+];
 
 // ---------------------------------------------------------------------------
 // HOOK: the services' processes. Started in this order after PostgreSQL and
@@ -29,7 +75,7 @@ import { ROOT, STATE_FILE, isMain, readState, redactUrl, updateState } from './s
 // before them. Each entry: { name, start: async (env) => {}, stop: async () => {} }
 // where env = { DATABASE_URL, KAFKA_BROKERS, ...process.env }.
 // ---------------------------------------------------------------------------
-const services = [
+const servicesOf = (instances) => [
   // Emulators of third parties (test doubles, see the README), before the
   // services that may call them.
   nodeService({
@@ -64,44 +110,9 @@ const services = [
     portVariable: 'GHL_EMULATOR_PORT',
     defaultPort: 4040,
   }),
-  nodeService({
-    name: 'contacts',
-    entry: 'services/contacts/src/main.ts',
-    portVariable: 'CONTACTS_PORT',
-    defaultPort: 3101,
-    // The service tokens it accepts are addressed to this name (@engagement/service-auth).
-    audience: 'contacts',
-  }),
-  nodeService({
-    name: 'events',
-    entry: 'services/events/src/main.ts',
-    portVariable: 'EVENTS_PORT',
-    defaultPort: 3102,
-    audience: 'events',
-  }),
-  // The CRM connectors (after contacts: they read contacts' data keys), each pushing to its emulator.
-  nodeService({
-    name: 'connector-hubspot',
-    entry: 'services/connector-hubspot/src/main.ts',
-    portVariable: 'CONNECTOR_HUBSPOT_PORT',
-    defaultPort: 3104,
-    audience: 'connector-hubspot',
-  }),
-  nodeService({
-    name: 'connector-gohighlevel',
-    entry: 'services/connector-gohighlevel/src/main.ts',
-    portVariable: 'CONNECTOR_GOHIGHLEVEL_PORT',
-    defaultPort: 3105,
-    audience: 'connector-gohighlevel',
-  }),
-  // Sends email to the SMTP emulator and SMS/WhatsApp to the Twilio emulator unless told otherwise.
-  nodeService({
-    name: 'messaging',
-    entry: 'services/messaging/src/main.ts',
-    portVariable: 'MESSAGING_PORT',
-    defaultPort: 3103,
-    audience: 'messaging',
-  }),
+  ...ownServices.flatMap((definition) =>
+    Array.from({ length: instances }, (_, i) => nodeService({ ...definition, instance: i + 1 })),
+  ),
   nodeService({
     name: 'api-gateway',
     entry: 'services/api-gateway/src/main.ts',
@@ -109,6 +120,21 @@ const services = [
     defaultPort: 3000,
   }),
 ];
+
+/**
+ * How many instances of each own service: a start runs PLATFORM_INSTANCES,
+ * else as many as the running platform was started with, else one; stop and
+ * status look at every instance that may run.
+ */
+function instancesFor(command) {
+  const requested = instancesRequested(process.env);
+  const recorded = readState().instances ?? null;
+  if (command === 'start') return requested ?? recorded ?? 1;
+  return Math.max(requested ?? 1, recorded ?? 1);
+}
+
+/** The URL variable the gateway (and every caller) finds a service's instances in: CONTACTS_URL... */
+const urlVariableOf = (serviceName) => `${serviceName.toUpperCase().replace(/-/g, '_')}_URL`;
 
 const KAFKA_SH = path.join(ROOT, 'infra', 'kafka', 'kafka.sh');
 const rel = (p) => path.relative(ROOT, p);
@@ -134,7 +160,9 @@ function withPgPrefix(fn) {
 
 async function start() {
   const t0 = Date.now();
-  await refuseOtherSettings();
+  const instances = instancesFor('start');
+  const services = servicesOf(instances);
+  await refuseOtherSettings(services);
   say('postgres: resolving (DATABASE_URL, else 127.0.0.1:5432, else embedded)...');
   const pg = await withPgPrefix(postgres.start);
 
@@ -154,10 +182,6 @@ async function start() {
   updateState({ kafkaBrokers: kafka.brokers, kafka: kafka.mode });
 
   const env = { ...process.env, DATABASE_URL: pg.databaseUrl, KAFKA_BROKERS: kafka.brokers };
-  // The gateway finds the contacts service where this script starts it.
-  env.CONTACTS_URL ??= `http://127.0.0.1:${process.env.CONTACTS_PORT || 3101}`;
-  env.EVENTS_URL ??= `http://127.0.0.1:${process.env.EVENTS_PORT || 3102}`;
-  env.MESSAGING_URL ??= `http://127.0.0.1:${process.env.MESSAGING_PORT || 3103}`;
   // Messaging sends through the local SMTP and Twilio emulators, and links back through the gateway.
   env.SMTP_URL ??= `smtp://127.0.0.1:${process.env.SMTP_EMULATOR_PORT || 2525}`;
   env.TWILIO_API_BASE ??= `http://127.0.0.1:${process.env.TWILIO_EMULATOR_PORT || 4020}`;
@@ -174,8 +198,6 @@ async function start() {
   // The CRM connectors talk to the CRM emulators (the integrations hold the emulators' credentials).
   env.HUBSPOT_API_BASE ??= `http://127.0.0.1:${process.env.HUBSPOT_EMULATOR_PORT || 4030}`;
   env.GHL_API_BASE ??= `http://127.0.0.1:${process.env.GHL_EMULATOR_PORT || 4040}`;
-  env.CONNECTOR_HUBSPOT_URL ??= `http://127.0.0.1:${process.env.CONNECTOR_HUBSPOT_PORT || 3104}`;
-  env.CONNECTOR_GOHIGHLEVEL_URL ??= `http://127.0.0.1:${process.env.CONNECTOR_GOHIGHLEVEL_PORT || 3105}`;
   // CRM webhooks: the emulators post to the gateway's public /api/webhooks/<crm>; the connectors
   // verify them with the emulators' development secret and public key (an integration's own
   // webhookUrl, webhookSecret and config.webhook_public_key win over these).
@@ -189,6 +211,16 @@ async function start() {
     process.env.GHL_EMULATOR_DATA_DIR || path.join(ROOT, '.data', 'emulators', 'gohighlevel'),
     'webhook-public-key.pem',
   );
+  // Every instance of a service, comma-separated, in its URL variable: the
+  // gateway spreads requests over them, and services calling contacts go to
+  // the next instance when one is down (@engagement/service-auth ServiceInstances).
+  for (const { name } of ownServices) {
+    if (process.env[urlVariableOf(name)]) continue;
+    env[urlVariableOf(name)] = services
+      .filter((service) => service.service === name)
+      .map((service) => service.url())
+      .join(',');
+  }
   for (const service of services) {
     say(`${service.name}: starting...`);
     await service.start(env);
@@ -196,6 +228,7 @@ async function start() {
 
   // The platform's own services, for tools and tests that call them (not the emulators).
   updateState({
+    instances,
     services: services
       .filter((service) => service.audience)
       .map((service) => ({ name: service.name, url: service.url(), audience: service.audience })),
@@ -212,9 +245,13 @@ async function start() {
  * started with: a start resolving others would split the platform (see
  * infra/start-settings.mjs), so it is refused with what runs and how to stop it.
  */
-async function refuseOtherSettings() {
+async function refuseOtherSettings(services) {
   const running = services
-    .map((service) => ({ name: service.name, pid: service.pid() }))
+    .map((service) => ({
+      name: service.name,
+      pid: service.pid(),
+      own: Boolean(service.audience) || service.name === 'api-gateway',
+    }))
     .filter((service) => service.pid);
   if (running.length === 0) return;
   const requested = requestedSettings(process.env, {
@@ -225,6 +262,7 @@ async function refuseOtherSettings() {
 }
 
 async function stop() {
+  const services = servicesOf(instancesFor('stop'));
   let failed = false;
   for (const service of [...services].reverse()) {
     say(`${service.name}: stopping...`);
@@ -236,7 +274,7 @@ async function stop() {
     }
   }
   if (kafkaSh('stop') !== 0) failed = true;
-  updateState({ kafkaBrokers: undefined, kafka: undefined });
+  updateState({ kafkaBrokers: undefined, kafka: undefined, instances: undefined });
   try {
     await withPgPrefix(postgres.stop);
   } catch (err) {
@@ -256,7 +294,7 @@ async function status() {
   );
   const pgOk = await withPgPrefix(postgres.status);
   const kafkaOk = kafkaSh('status') === 0;
-  for (const service of services) if (service.status) await service.status();
+  for (const service of servicesOf(instancesFor('status'))) await service.status();
   if (!(pgOk && kafkaOk)) process.exitCode = 3;
 }
 

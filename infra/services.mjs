@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { instanceName, instancePort } from './start-settings.mjs';
 import { DATA_DIR, ROOT } from './state.mjs';
 
 const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
@@ -38,17 +39,28 @@ const START_TIMEOUT_MS = Number(process.env.SERVICE_START_TIMEOUT_MS || 90_000);
 /**
  * A service: its name, TypeScript entry, and the port variable it listens on;
  * `audience` for the platform's own services: the name service tokens for it
- * are addressed to.
+ * are addressed to; `instance` (1-based) for the second and further
+ * instances of a service (their own name, port, pid file and log).
  */
-export function nodeService({ name, entry, portVariable, defaultPort, audience }) {
+export function nodeService({
+  name: serviceName,
+  entry,
+  portVariable,
+  defaultPort,
+  audience,
+  instance = 1,
+}) {
+  const name = instanceName(serviceName, instance);
   const pidFile = path.join(PID_DIR, `${name}.pid`);
   const logFile = path.join(LOG_DIR, `${name}.log`);
-  const port = () => Number(process.env[portVariable] || defaultPort);
+  const port = () => instancePort(Number(process.env[portVariable] || defaultPort), instance);
   const url = () => `http://127.0.0.1:${port()}`;
   const say = (msg) => console.log(`[platform] ${name}: ${msg}`);
 
   return {
     name,
+    /** The service this is an instance of (its name without the instance number). */
+    service: serviceName,
     audience,
     url,
     /** The pid of this service's process when it runs, else null. */

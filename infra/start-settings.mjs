@@ -24,13 +24,39 @@ export function requestedSettings(env, { localPostgresUsable }) {
   const kafka = env.KAFKA_BROKERS
     ? { mode: 'external', brokers: env.KAFKA_BROKERS }
     : { mode: 'local', brokers: `127.0.0.1:${env.KAFKA_PORT || 9092}` };
-  return { postgres, kafka };
+  return { postgres, kafka, instances: instancesRequested(env) };
+}
+
+/**
+ * PLATFORM_INSTANCES: how many instances of each of the platform's own
+ * services `npm start` runs (1 to 9; the gateway always one), or null when
+ * unset (then: as many as run now, else 1). Anything else is refused.
+ */
+export function instancesRequested(env) {
+  const raw = env.PLATFORM_INSTANCES;
+  if (raw === undefined || raw === '') return null;
+  if (!/^[1-9]$/.test(raw.trim()))
+    throw new Error(`PLATFORM_INSTANCES must be a whole number from 1 to 9, not "${raw}"`);
+  return Number(raw);
+}
+
+/**
+ * The port of a service's instance (1-based): the service's own port for the
+ * first, then 100 more for each further one (contacts: 3101, 3201, 3301...).
+ */
+export function instancePort(port, instance) {
+  return port + (instance - 1) * 100;
+}
+
+/** The name of a service's instance: the service's name, then `contacts-2`, `contacts-3`... */
+export function instanceName(name, instance) {
+  return instance === 1 ? name : `${name}-${instance}`;
 }
 
 /**
  * Why this start must not go on, or null when it may. `recorded` is
  * .data/platform.json, `requested` what requestedSettings resolved, and
- * `running` the services alive now ({ name, pid }). With nothing running
+ * `running` the services alive now ({ name, pid, own }: own false for an emulator). With nothing running
  * anything may change; with services running only the same settings may
  * start again (the running ones are left as they are, the others started).
  */
@@ -45,12 +71,22 @@ export function startConflict({ recorded, requested, running }) {
     differences.push(
       `Kafka: runs on ${recorded.kafkaBrokers ? `${recorded.kafka ?? '?'} ${recorded.kafkaBrokers}` : 'unknown brokers (not in .data/platform.json)'}; this start would use ${requested.kafka.mode} ${requested.kafka.brokers}`,
     );
+  // Emulators alone may stay whatever the number of instances (`own: false`).
+  const ownRunning = running.some((service) => service.own !== false);
+  if (
+    ownRunning &&
+    requested.instances !== null &&
+    requested.instances !== (recorded.instances ?? 1)
+  )
+    differences.push(
+      `instances: ${recorded.instances ?? 1} of each service run; this start asks for ${requested.instances} (PLATFORM_INSTANCES)`,
+    );
   if (differences.length === 0) return null;
   const what = running.map(({ name, pid }) => `${name} (pid ${pid})`).join(', ');
   return [
     `the platform already runs with other settings: ${what}.`,
     ...differences.map((line) => `  ${line}`),
-    'Starting now would point .data/platform.json at other servers than the running services use.',
+    'Starting now would leave the running services on other settings than .data/platform.json would record.',
     'Run `npm stop` first to start with the new settings, or start with the settings it runs with.',
   ].join('\n');
 }

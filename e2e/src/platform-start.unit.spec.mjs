@@ -2,7 +2,13 @@
 // are refused before anything is rewritten (infra/start-settings.mjs, pure:
 // nothing is started or stopped here). An ES module, as the infra scripts
 // are: jest loads it natively (--experimental-vm-modules).
-import { requestedSettings, startConflict } from '../../infra/start-settings.mjs';
+import {
+  instanceName,
+  instancePort,
+  instancesRequested,
+  requestedSettings,
+  startConflict,
+} from '../../infra/start-settings.mjs';
 
 const running = [
   { name: 'contacts', pid: 4242 },
@@ -90,5 +96,49 @@ describe('a second npm start', () => {
       { localPostgresUsable: true },
     );
     expect(startConflict({ recorded: embedded, requested, running: [] })).toBeNull();
+  });
+});
+
+describe('PLATFORM_INSTANCES', () => {
+  it('asks for 1 to 9 instances of each service, or for what runs when unset', () => {
+    expect(instancesRequested({})).toBeNull();
+    expect(instancesRequested({ PLATFORM_INSTANCES: '' })).toBeNull();
+    expect(instancesRequested({ PLATFORM_INSTANCES: '2' })).toBe(2);
+    for (const bad of ['0', '10', 'two', '1.5', '-1'])
+      expect(() => instancesRequested({ PLATFORM_INSTANCES: bad })).toThrow(
+        `PLATFORM_INSTANCES must be a whole number from 1 to 9, not "${bad}"`,
+      );
+  });
+
+  it('names and places each further instance 100 ports on', () => {
+    expect([1, 2, 3].map((i) => [instanceName('contacts', i), instancePort(3101, i)])).toEqual([
+      ['contacts', 3101],
+      ['contacts-2', 3201],
+      ['contacts-3', 3301],
+    ]);
+  });
+
+  it('refuses another number of instances while services run, and goes on when it is unset', () => {
+    const running = { ...embedded, instances: 2 };
+    expect(conflict(running, { PG_FORCE_EMBEDDED: '1' })).toBeNull();
+    expect(conflict(running, { PG_FORCE_EMBEDDED: '1', PLATFORM_INSTANCES: '2' })).toBeNull();
+    expect(conflict(running, { PG_FORCE_EMBEDDED: '1', PLATFORM_INSTANCES: '1' })).toContain(
+      'instances: 2 of each service run; this start asks for 1 (PLATFORM_INSTANCES)',
+    );
+    // Emulators alone may stay.
+    expect(
+      startConflict({
+        recorded: running,
+        requested: requestedSettings(
+          { PG_FORCE_EMBEDDED: '1', PLATFORM_INSTANCES: '1' },
+          { localPostgresUsable: true },
+        ),
+        running: [{ name: 'smtp-emulator', pid: 4244, own: false }],
+      }),
+    ).toBeNull();
+    // A platform recorded before instances were: one of each.
+    expect(conflict(embedded, { PG_FORCE_EMBEDDED: '1', PLATFORM_INSTANCES: '3' })).toContain(
+      'instances: 1 of each service run',
+    );
   });
 });

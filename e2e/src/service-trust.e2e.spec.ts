@@ -102,7 +102,7 @@ describe.each(services.map((s) => [s.name, s] as const))(
         status: 403,
         problem: true,
       });
-      const readScopes = READ_SCOPES[service.name] ?? ['read'];
+      const readScopes = READ_SCOPES[service.audience] ?? ['read'];
       if (readScopes[0] !== 'read') {
         expect(await statusOf(token({ scopes: ['read', 'write'] }))).toEqual({ status: 403, problem: true });
       }

@@ -12,7 +12,7 @@
 import type { KeyObject } from 'node:crypto';
 import { isContactEventType, personalDataFieldsOf } from '@engagement/contracts';
 import type { JsonValue } from '@engagement/event-store';
-import type { ServiceIdentity } from '@engagement/service-auth';
+import { ServiceInstances, type ServiceIdentity } from '@engagement/service-auth';
 import { decryptField, encryptField, parseEnvelope, secretKey } from './field-cipher';
 
 const CONTACT_STREAM = /^contact-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
@@ -38,7 +38,7 @@ export interface ContactEventLike {
 }
 
 export interface ContactPersonalDataOptions {
-  /** The contacts service's base URL (CONTACTS_URL). */
+  /** The contacts service's base URL, or several instances' comma-separated (CONTACTS_URL). */
   contactsUrl: string;
   /** This service's identity; it must hold pii:read. */
   identity: ServiceIdentity;
@@ -55,8 +55,10 @@ export class ContactPersonalData {
   private readonly loading = new Map<string, Promise<Keys>>();
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly contacts: ServiceInstances;
 
   constructor(private readonly options: ContactPersonalDataOptions) {
+    this.contacts = new ServiceInstances(options.contactsUrl);
     this.ttlMs = options.cacheTtlMs ?? 30_000;
     this.now = options.now ?? Date.now;
   }
@@ -149,8 +151,7 @@ export class ContactPersonalData {
   }
 
   private async fetchKeys(contactId: string): Promise<Keys> {
-    const url = `${this.options.contactsUrl.replace(/\/+$/, '')}/contacts/${contactId}/data-keys`;
-    const response = await fetch(url, {
+    const response = await this.contacts.fetch(`/contacts/${contactId}/data-keys`, {
       headers: { authorization: this.options.identity.authorization('contacts') },
     });
     // 410: the keys were destroyed; 404: the contact never had any, so no envelope can be read.

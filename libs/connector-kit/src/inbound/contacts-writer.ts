@@ -4,7 +4,7 @@
 // the change came from; the bodies say `source: crm_sync`, which the
 // contacts service records on properties, tags and activities.
 import { randomUUID } from 'node:crypto';
-import { signServiceToken } from '@engagement/service-auth';
+import { ServiceInstances, signServiceToken } from '@engagement/service-auth';
 
 export class ContactsCallError extends Error {
   constructor(
@@ -34,9 +34,13 @@ export interface UpsertBody {
 }
 
 export class ContactsWriter {
+  private readonly contacts: ServiceInstances;
+
   constructor(
     private readonly options: { contactsUrl: string; key: Buffer; serviceName: string; provider: string; timeoutMs?: number },
-  ) {}
+  ) {
+    this.contacts = new ServiceInstances(options.contactsUrl);
+  }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const token = signServiceToken(this.options.key, {
@@ -46,7 +50,7 @@ export class ContactsWriter {
       audience: 'contacts',
       requestId: randomUUID(),
     });
-    const response = await fetch(`${this.options.contactsUrl}${path}`, {
+    const response = await this.contacts.fetch(path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -5,6 +5,7 @@
 // the caller's input (e.g. an email contacts refuses) and is not retried.
 import { ProblemError, problem } from '@engagement/http';
 import type { CommandContext } from '@engagement/decider';
+import { ServiceInstances } from '@engagement/service-auth';
 
 export interface Registrant {
   email: string;
@@ -14,13 +15,22 @@ export interface Registrant {
 }
 
 export interface ContactsClientOptions {
-  /** The contacts service's base URL, e.g. http://127.0.0.1:3101. */
+  /** The contacts service's base URL, e.g. http://127.0.0.1:3101, or several instances' comma-separated. */
   baseUrl: string;
   /** The Authorization header for a call to contacts: the events service's own service token. */
   authorization(): string;
   /** Attempts in all; default 5 (about 1.5 s of backoff). */
   attempts?: number;
   timeoutMs?: number;
+}
+
+const instancesByUrl = new Map<string, ServiceInstances>();
+
+/** One rotation over the contacts instances per setting, shared by every call. */
+function instancesOf(baseUrl: string): ServiceInstances {
+  let instances = instancesByUrl.get(baseUrl);
+  if (!instances) instancesByUrl.set(baseUrl, (instances = new ServiceInstances(baseUrl)));
+  return instances;
 }
 
 export class ContactsUnavailableError extends ProblemError {
@@ -52,7 +62,7 @@ export class ContactsClient {
       headers.authorization = this.options.authorization();
       let response: Response;
       try {
-        response = await fetch(`${this.options.baseUrl}/contacts`, {
+        response = await instancesOf(this.options.baseUrl).fetch('/contacts', {
           method: 'PUT',
           headers,
           body,
@@ -104,7 +114,7 @@ export async function fetchContact(
 ): Promise<ContactIdentity | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const response = await fetch(`${options.baseUrl}/contacts/${contactId}`, {
+      const response = await instancesOf(options.baseUrl).fetch(`/contacts/${contactId}`, {
         headers: { authorization: options.authorization() },
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
