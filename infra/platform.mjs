@@ -129,7 +129,11 @@ const servicesOf = (instances) => [
 function instancesFor(command) {
   const requested = instancesRequested(process.env);
   const recorded = readState().instances ?? null;
-  if (command === 'start') return requested ?? recorded ?? 1;
+  if (command === 'start') {
+    // What was recorded counts only while some of it still runs (after a crash, one of each).
+    const stillRunning = recorded !== null && servicesOf(recorded).some((service) => service.pid());
+    return requested ?? (stillRunning ? recorded : 1);
+  }
   return Math.max(requested ?? 1, recorded ?? 1);
 }
 
