@@ -131,7 +131,9 @@ function instancesFor(command) {
   const recorded = readState().instances ?? null;
   if (command === 'start') {
     // What was recorded counts only while some of it still runs (after a crash, one of each).
-    const stillRunning = recorded !== null && servicesOf(recorded).some((service) => service.pid());
+    const stillRunning =
+      recorded !== null &&
+      servicesOf(recorded).some((service) => service.audience && service.pid());
     return requested ?? (stillRunning ? recorded : 1);
   }
   return Math.max(requested ?? 1, recorded ?? 1);
