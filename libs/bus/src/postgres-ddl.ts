@@ -2,11 +2,6 @@
 // consumers' processed-events table.
 import type { Pool } from 'pg';
 
-/** Quotes a schema or table name, so that any name (even with capitals or quotes) is safe in SQL. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
 /**
  * Runs DDL in one transaction under an advisory lock named by `lockName`.
  * `CREATE ... IF NOT EXISTS` is not safe when two processes run it at the

@@ -7,7 +7,7 @@ import type { RecordedEvent } from '@engagement/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { moveCheckpoint } from './projection-checkpoints';
 import type { ProjectionDefinition } from './projection';
-import { quoteIdent } from './sql';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 export interface BatchTarget {
   projection: ProjectionDefinition;

@@ -5,7 +5,7 @@
 // foreign key once over the whole table. Primary keys and unique indexes
 // stay: upserts (ON CONFLICT) and the projection's own lookups need them.
 import type { PoolClient } from 'pg';
-import { quoteIdent } from './sql';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 /** Drops the schema's non-unique indexes and foreign keys; returns the function that restores them. */
 export async function deferSecondaryStructures(

@@ -6,5 +6,5 @@ export * from './replay';
 export * from './table-compare';
 export * from './progress';
 export * from './projections-cli';
-export { quoteIdent } from './sql';
+export { quoteIdent } from '@engagement/sql-migrations';
 export { sampleContactsProjection } from './sample-projection';

@@ -4,7 +4,7 @@
 // the same projection cannot interleave its batches with ours.
 import { processedEventsDdl } from '@engagement/bus';
 import type { PoolClient } from 'pg';
-import { quoteIdent } from './sql';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 export class CheckpointMovedError extends Error {
   constructor(readonly projection: string) {

@@ -18,7 +18,7 @@ import { readCheckpoint } from './projection-checkpoints';
 import { prepareProjection } from './projection-runner';
 import type { ProjectionDefinition } from './projection';
 import { progressBar, type ProgressReporter } from './progress';
-import { quoteIdent } from './sql';
+import { quoteIdent } from '@engagement/sql-migrations';
 import { compareTable, tableChecksum, type TableDifference } from './table-compare';
 
 export const REBUILD_SUFFIX = '_rebuild';

@@ -3,7 +3,7 @@
 // every column is compared through its text form.
 import type { PoolClient } from 'pg';
 import type { ProjectionTable } from './projection';
-import { quoteIdent } from './sql';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 export interface TableDifference {
   table: string;

@@ -14,9 +14,17 @@ export interface SqlMigration {
   sql: string;
 }
 
+/**
+ * A schema or table name, quoted for SQL. The platform's one quoting
+ * helper (the event store, the bus, projections and services use it):
+ * names come from code and operators, never from users, and anything but
+ * lower-case letters, digits and underscores is refused rather than escaped.
+ */
 export function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`Schema name "${name}" must be lower-case letters, digits and underscores`);
+    throw new Error(
+      `"${name}" is not a valid identifier here: use lower-case letters, digits and underscores`,
+    );
   }
   return `"${name}"`;
 }

@@ -4,7 +4,8 @@
 // transaction as the effect, so that a redelivered event changes nothing.
 // One table per service schema, shared by its consumers, one definition.
 import type { Pool, PoolClient } from 'pg';
-import { quoteIdent, runDdlOnce } from '../postgres-ddl';
+import { quoteIdent } from '@engagement/sql-migrations';
+import { runDdlOnce } from '../postgres-ddl';
 
 export function processedEventsTable(schema: string): string {
   return `${quoteIdent(schema)}.processed_events`;

@@ -1,7 +1,8 @@
 // Where a relay remembers how far it got: the global position after which it
 // resumes. Written only after Kafka acknowledged everything up to it.
 import type { Pool } from 'pg';
-import { quoteIdent, runDdlOnce } from '../postgres-ddl';
+import { quoteIdent } from '@engagement/sql-migrations';
+import { runDdlOnce } from '../postgres-ddl';
 
 export interface RelayCheckpoints {
   /** Creates the storage if missing; safe to call at every start. */

@@ -32,6 +32,8 @@
 // offset above the highest stored position when that happens. Checkpoints
 // handed to readers are always stored positions (never the boundary itself),
 // so the highest stored position bounds every checkpoint.
+import { quoteIdent } from '@engagement/sql-migrations';
+
 // 2^20 events per transaction and 2^43 transaction ids fit in a bigint.
 export const POSITION_SHIFT = 20;
 /** First key of the schema's in-flight advisory lock ('EVST'); the second is hashtext(schema). */
@@ -514,11 +516,4 @@ $fn$;
 `,
     },
   ];
-}
-
-export function quoteIdent(name: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`Schema name "${name}" must be lower-case letters, digits and underscores`);
-  }
-  return `"${name}"`;
 }

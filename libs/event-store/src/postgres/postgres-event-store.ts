@@ -22,7 +22,7 @@ import type {
 } from '../event-store.port';
 import { PollingSubscription } from '../polling-subscription';
 import { migratePostgresEventStore } from './postgres-event-store.migrate';
-import { quoteIdent } from './postgres-event-store.schema';
+import { quoteIdent } from '@engagement/sql-migrations';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
