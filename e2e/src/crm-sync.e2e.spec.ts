@@ -5,12 +5,12 @@
 // rows in both connectors' crm_sync_logs; POST /api/activities ends with a
 // HubSpot note and the activity's synced_to_crms. A dump of the database,
 // the topics and the processes' logs holds none of the planted credentials.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KafkajsBus, silentLogger } from '@engagement/bus';
 import { findWorkspaceRoot } from '@engagement/config';
+import { freePort, gatewayApi, startEmulatorProcess, waitForTruthy } from './e2e-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
 const root = findWorkspaceRoot();
@@ -23,83 +23,42 @@ const emulators: ChildProcess[] = [];
 let hubspotUrl: string;
 let ghlUrl: string;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function startEmulator(
-  name: string,
-  env: Record<string, string>,
-  port: number,
-): Promise<string> {
-  const child = spawn(
-    join(root, 'node_modules', '.bin', 'node'),
-    ['-r', '@swc-node/register', join(root, 'emulators', name, 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
-      stdio: 'ignore',
-    },
-  );
-  emulators.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} emulator`, async () => (await fetch(`${url}/health`)).ok);
-  return url;
-}
-
-async function waitFor<T>(
+const waitFor = <T>(
   what: string,
   probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-4000) ?? ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+  timeoutMs?: number,
+) => waitForTruthy(what, probe, { timeoutMs, logs: () => platform?.logs() ?? '' });
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown) =>
+  gatewayApi(platform)(method, path, body);
 
 const admin = async <T>(url: string, path: string): Promise<T> =>
   (await (await fetch(`${url}/__emulator${path}`)).json()) as T;
 
 beforeAll(async () => {
   const [hubspotPort, ghlPort] = [await freePort(), await freePort()];
-  hubspotUrl = await startEmulator(
-    'hubspot',
-    {
-      HUBSPOT_EMULATOR_PORT: String(hubspotPort),
-      HUBSPOT_EMULATOR_PRIVATE_APP_TOKEN: HUBSPOT_TOKEN,
-    },
-    hubspotPort,
+  hubspotUrl = `http://127.0.0.1:${hubspotPort}`;
+  emulators.push(
+    await startEmulatorProcess(
+      'hubspot',
+      {
+        HUBSPOT_EMULATOR_PORT: String(hubspotPort),
+        HUBSPOT_EMULATOR_PRIVATE_APP_TOKEN: HUBSPOT_TOKEN,
+      },
+      `${hubspotUrl}/health`,
+    ),
   );
-  ghlUrl = await startEmulator(
-    'gohighlevel',
-    {
-      GHL_EMULATOR_PORT: String(ghlPort),
-      GHL_EMULATOR_PRIVATE_INTEGRATION_TOKEN: GHL_TOKEN,
-      GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`),
-    },
-    ghlPort,
+  ghlUrl = `http://127.0.0.1:${ghlPort}`;
+  emulators.push(
+    await startEmulatorProcess(
+      'gohighlevel',
+      {
+        GHL_EMULATOR_PORT: String(ghlPort),
+        GHL_EMULATOR_PRIVATE_INTEGRATION_TOKEN: GHL_TOKEN,
+        GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`),
+      },
+      `${ghlUrl}/health`,
+    ),
   );
   platform = await startPlatformUnderTest({
     connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl },

@@ -11,7 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { findWorkspaceRoot } from '@engagement/config';
-import { freePort, startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
+import { freePort, gatewayApi, startEmulatorProcess, waitForTruthy } from './e2e-support';
+import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
 const root = findWorkspaceRoot();
 const HUBSPOT_SECRET = 'hubspot-emulator-client-secret';
@@ -23,50 +24,14 @@ let hubspotUrl: string;
 let ghlUrl: string;
 let hubspotWebhookUrl: string;
 
-async function startEmulator(
-  name: string,
-  env: Record<string, string>,
-  port: number,
-): Promise<string> {
-  const child = spawn(
-    join(root, 'node_modules', '.bin', 'node'),
-    ['-r', '@swc-node/register', join(root, 'emulators', name, 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
-      stdio: 'ignore',
-    },
-  );
-  emulators.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} emulator`, async () => (await fetch(`${url}/health`)).ok);
-  return url;
-}
-
-async function waitFor<T>(
+const waitFor = <T>(
   what: string,
   probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-6000) ?? ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+  timeoutMs?: number,
+) => waitForTruthy(what, probe, { timeoutMs, logs: () => platform?.logs() ?? '' });
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown) =>
+  gatewayApi(platform)(method, path, body);
 
 async function admin<T = Record<string, unknown>>(
   url: string,
@@ -212,18 +177,24 @@ function runConnectorsTool(args: string[]): Promise<{ status: number | null; std
 
 beforeAll(async () => {
   const [hubspotPort, ghlPort] = [await freePort(), await freePort()];
-  hubspotUrl = await startEmulator(
-    'hubspot',
-    { HUBSPOT_EMULATOR_PORT: String(hubspotPort), HUBSPOT_EMULATOR_WEBHOOK_BATCH_DELAY_MS: '50' },
-    hubspotPort,
+  hubspotUrl = `http://127.0.0.1:${hubspotPort}`;
+  emulators.push(
+    await startEmulatorProcess(
+      'hubspot',
+      { HUBSPOT_EMULATOR_PORT: String(hubspotPort), HUBSPOT_EMULATOR_WEBHOOK_BATCH_DELAY_MS: '50' },
+      `${hubspotUrl}/health`,
+    ),
   );
-  ghlUrl = await startEmulator(
-    'gohighlevel',
-    {
-      GHL_EMULATOR_PORT: String(ghlPort),
-      GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`),
-    },
-    ghlPort,
+  ghlUrl = `http://127.0.0.1:${ghlPort}`;
+  emulators.push(
+    await startEmulatorProcess(
+      'gohighlevel',
+      {
+        GHL_EMULATOR_PORT: String(ghlPort),
+        GHL_EMULATOR_DATA_DIR: join(root, '.data', `ghl-e2e-${randomUUID()}`),
+      },
+      `${ghlUrl}/health`,
+    ),
   );
   platform = await startPlatformUnderTest({
     connectors: { hubspotApiBase: hubspotUrl, gohighlevelApiBase: ghlUrl },

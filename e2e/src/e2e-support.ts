@@ -4,12 +4,13 @@
 // waiting for something to become true.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { findWorkspaceRoot } from '@engagement/config';
 import { KafkajsBus, silentLogger } from '@engagement/bus';
 import { fromWireEvent, type RecordedEvent } from '@engagement/event-store';
-import type { PlatformUnderTest } from './platform-under-test';
+import { freePort, type PlatformUnderTest } from './platform-under-test';
+
+export { freePort };
 
 export interface TopicReader {
   /** Every message value read so far, as it was on the topic. */
@@ -86,16 +87,24 @@ export async function eventually<T>(
   }
 }
 
-/** A free TCP port on 127.0.0.1 (for a process the test starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/**
+ * The probe's first truthy answer; a probe that throws has not answered
+ * yet. Fails after timeoutMs naming what it waited for, with the tail of
+ * the platform's logs where `logs` gives them.
+ */
+export async function waitForTruthy<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  options: { timeoutMs?: number; logs?: () => string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}\n${options.logs?.().slice(-6000) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**

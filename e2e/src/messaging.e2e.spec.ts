@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startEmulatorProcess } from './e2e-support';
+import { freePort, startEmulatorProcess, waitForTruthy } from './e2e-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
 let platform: PlatformUnderTest;
@@ -25,20 +25,11 @@ const mailDir = mkdtempSync(join(tmpdir(), 'e2e-smtp-'));
 // The SMTP emulator refuses this recipient with 550: a hard bounce.
 const bouncingAddress = `bounces-${randomUUID().slice(0, 8)}@example.com`;
 
-async function waitFor<T>(
+const waitFor = <T>(
   what: string,
   probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${what}\n${platform?.logs().slice(-4000) ?? ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+  timeoutMs?: number,
+) => waitForTruthy(what, probe, { timeoutMs, logs: () => platform?.logs() ?? '' });
 
 async function api(
   method: string,
