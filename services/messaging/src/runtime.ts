@@ -154,6 +154,8 @@ export async function startMessagingRuntime(
       decrypter,
       options.isErasedError ?? ((error) => error instanceof ContactErasedError),
     ),
+    // A campaign page's keys in one request: its decrypts here and its seals on append use them.
+    sealer ? (contactIds) => sealer.preload(contactIds) : undefined,
   );
   const tokens = new TrackingTokens(config.trackingSecret);
   const templates = new TemplatesHandler(streams);

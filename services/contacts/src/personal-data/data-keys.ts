@@ -58,6 +58,15 @@ export function contactErasedError(contactId: string): NotFoundError {
   return new NotFoundError(`Contact ${contactId} was erased`, 'contact-erased', { contactId });
 }
 
+/** Who asked for a contact's keys (data_key_hand_outs). */
+export type HandOutAudit = { caller: string; requestId: string };
+
+/** What a hand-out gives: nothing (no personal data), "erased", or the keys in clear (base64). */
+export type HandedOutKeys =
+  | { state: 'none' }
+  | { state: 'destroyed' }
+  | { state: 'active'; keys: Record<string, string>; currentKeyId: string };
+
 export class DataKeyStore {
   private readonly table: string;
   private readonly handOuts: string;
@@ -258,26 +267,46 @@ export class DataKeyStore {
    * cache so that an erasure by another process is never missed. Every
    * request is recorded, whatever its outcome.
    */
-  async handOut(
-    contactId: string,
-    audit: { caller: string; requestId: string },
-  ): Promise<
-    | { state: 'none' }
-    | { state: 'destroyed' }
-    | { state: 'active'; keys: Record<string, string>; currentKeyId: string }
-  > {
-    this.cache.delete(contactId);
-    const keys = (await this.load([contactId])).get(contactId) ?? { state: 'none' as const };
-    const outcome =
-      keys.state === 'active' ? 'handed_out' : keys.state === 'destroyed' ? 'erased' : 'none';
+  async handOut(contactId: string, audit: HandOutAudit): Promise<HandedOutKeys> {
+    return (await this.handOutMany([contactId], audit)).get(contactId)!;
+  }
+
+  /**
+   * handOut for many contacts at once (a campaign's page): one read of the
+   * table and one audit row per contact, in one statement each.
+   */
+  async handOutMany(
+    contactIds: readonly string[],
+    audit: HandOutAudit,
+  ): Promise<Map<string, HandedOutKeys>> {
+    const ids = [...new Set(contactIds.map((id) => id.toLowerCase()))];
+    for (const id of ids) this.cache.delete(id);
+    const loaded = await this.load(ids);
+    const handedOut = new Map<string, HandedOutKeys>();
+    for (const id of ids) {
+      const keys = loaded.get(id) ?? { state: 'none' as const };
+      if (keys.state !== 'active') {
+        handedOut.set(id, keys);
+        continue;
+      }
+      const clear: Record<string, string> = {};
+      for (const [keyId, key] of keys.keys) clear[keyId] = key.export().toString('base64');
+      handedOut.set(id, { state: 'active', keys: clear, currentKeyId: keys.currentKeyId });
+    }
     await this.pool.query(
-      `INSERT INTO ${this.handOuts} (contact_id, caller, request_id, outcome) VALUES ($1, $2, $3, $4)`,
-      [contactId, audit.caller, audit.requestId, outcome],
+      `INSERT INTO ${this.handOuts} (contact_id, caller, request_id, outcome)
+       SELECT contact_id, $2, $3, outcome FROM unnest($1::uuid[], $4::text[]) AS h(contact_id, outcome)`,
+      [
+        ids,
+        audit.caller,
+        audit.requestId,
+        ids.map((id) => {
+          const state = handedOut.get(id)!.state;
+          return state === 'active' ? 'handed_out' : state === 'destroyed' ? 'erased' : 'none';
+        }),
+      ],
     );
-    if (keys.state !== 'active') return keys;
-    const clear: Record<string, string> = {};
-    for (const [keyId, key] of keys.keys) clear[keyId] = key.export().toString('base64');
-    return { state: 'active', keys: clear, currentKeyId: keys.currentKeyId };
+    return handedOut;
   }
 
   /**

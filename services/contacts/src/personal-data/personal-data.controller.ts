@@ -1,9 +1,9 @@
 // GDPR endpoints: export everything held about a contact, and erase it;
 // and the contact's data keys, for services entitled to its personal data
-// (messaging, connectors: @engagement/personal-data), each hand-out recorded
-// (who asked for which contact, when). Each needs a scope of its own, checked
+// (messaging, connectors: @engagement/personal-data), one contact's or many
+// at once, each hand-out recorded (who asked for which contact, when). Each needs a scope of its own, checked
 // here whatever the gateway checked: pii:read to read, pii:erase to erase.
-import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NotFoundError } from '@engagement/decider';
 import { toWireEvent, type EventStore, type RecordedEvent } from '@engagement/event-store';
@@ -19,6 +19,7 @@ import { ReadModelWaiter, ReadQuery } from '../shared/read-your-writes';
 import { CONTACT_EVENT_STORE, READ_MODEL_SOURCE } from '../shared/tokens';
 import { EraseContactHandler } from './erase-contact.handler';
 import { DataKeyStore } from './data-keys';
+import { DataKeysAnswer, DataKeysRequest } from './data-keys.dto';
 
 @ApiTags('personal data')
 @Controller('contacts')
@@ -63,6 +64,32 @@ export class PersonalDataController {
       exportedAt: new Date().toISOString(),
       readModel,
       history: history.map(toWireEvent),
+    };
+  }
+
+  @Post('data-keys')
+  @RequireScopes('pii:read')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'The data keys of many contacts at once (a campaign page), each hand-out audited as GET :id/data-keys',
+  })
+  @ApiResponse({ status: 200, type: DataKeysAnswer })
+  async manyDataKeys(
+    @Body() body: DataKeysRequest,
+    @Req() request: Request,
+  ): Promise<DataKeysAnswer> {
+    const caller = callerOf(request);
+    const handedOut = await this.keys.handOutMany(body.contactIds, {
+      caller: caller.subject,
+      requestId: caller.requestId,
+    });
+    return {
+      items: [...handedOut].map(([contactId, keys]) =>
+        keys.state === 'active'
+          ? { contactId, state: 'active', keys: keys.keys, currentKeyId: keys.currentKeyId }
+          : { contactId, state: keys.state === 'destroyed' ? 'erased' : 'none' },
+      ),
     };
   }
 

@@ -142,6 +142,77 @@ describe('personal data for entitled services', () => {
     expect(keys).toMatchObject({ status: 410, body: { code: 'contact-erased' } });
   });
 
+  it("hands out many contacts' keys in one request, each audited, and readers preload them", async () => {
+    const ids: string[] = [];
+    const firsts = [];
+    for (const name of ['Ann', 'Bo', 'Cy']) {
+      const created = await t.request('POST', '/contacts', {
+        email: uniqueEmail(`many-${name}`),
+        firstName: name,
+      });
+      ids.push(created.body.id as string);
+      firsts.push((await t.runtime.eventStore.readStream(`contact-${created.body.id}`))[0]!);
+    }
+    expect((await t.request('POST', `/contacts/${ids[2]}/erase`)).status).toBe(200);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const as = (scopes: string[]) => ({ authorization: t.tokenFor({ scopes }) });
+
+    const answer = await t.request(
+      'POST',
+      '/contacts/data-keys',
+      { contactIds: [...ids, unknown] },
+      as(['pii:read']),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body.items).toEqual([
+      expect.objectContaining({
+        contactId: ids[0],
+        state: 'active',
+        currentKeyId: expect.any(String),
+      }),
+      expect.objectContaining({ contactId: ids[1], state: 'active' }),
+      { contactId: ids[2], state: 'erased' },
+      { contactId: unknown, state: 'none' },
+    ]);
+    const audited = await t.query<{ contact_id: string; outcome: string }>(
+      `SELECT contact_id, outcome FROM "${t.schema}".data_key_hand_outs WHERE contact_id = ANY($1::uuid[])`,
+      [[...ids, unknown]],
+    );
+    expect(audited).toHaveLength(4);
+    expect(audited).toEqual(
+      expect.arrayContaining([
+        { contact_id: ids[0], outcome: 'handed_out' },
+        { contact_id: ids[1], outcome: 'handed_out' },
+        { contact_id: ids[2], outcome: 'erased' },
+        { contact_id: unknown, outcome: 'none' },
+      ]),
+    );
+
+    expect(
+      (await t.request('POST', '/contacts/data-keys', { contactIds: ids }, as(['read']))).status,
+    ).toBe(403);
+    for (const contactIds of [[], ['not-a-uuid'], Array.from({ length: 501 }, () => unknown)]) {
+      const refused = await t.request(
+        'POST',
+        '/contacts/data-keys',
+        { contactIds },
+        as(['pii:read']),
+      );
+      expect(refused.status).toBe(422);
+    }
+
+    // A reader that preloads asks once for all, then decrypts without asking again.
+    const entitled = reader(['pii:read'], 'campaigns');
+    await entitled.preload(ids);
+    expect((await entitled.decrypt(firsts[0]!)).data).toMatchObject({ firstName: 'Ann' });
+    expect((await entitled.decrypt(firsts[1]!)).data).toMatchObject({ firstName: 'Bo' });
+    await expect(entitled.decrypt(firsts[2]!)).rejects.toBeInstanceOf(ContactErasedError);
+    const asked = await t.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${t.schema}".data_key_hand_outs WHERE caller = 'service:campaigns'`,
+    );
+    expect(asked).toEqual([{ n: 3 }]);
+  });
+
   it('leaves events without personal fields, and other streams, as they are', async () => {
     const event = { streamId: 'tag-1', type: 'TagCreated', data: { name: 'x' } };
     expect(await reader(['pii:read']).decrypt(event)).toBe(event);

@@ -62,6 +62,8 @@ export class RecipientDirectory {
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly readPersonal: PersonalFieldsReader,
+    /** Fetches many contacts' data keys at once, before findMany decrypts them one by one. */
+    private readonly preloadKeys?: (contactIds: readonly string[]) => Promise<void>,
   ) {}
 
   /** The contact as messaging knows it, with personal fields in clear; null when unknown. */
@@ -79,6 +81,8 @@ export class RecipientDirectory {
       `SELECT * FROM ${quoteIdent(this.schema)}.contact_replica WHERE contact_id = ANY($1::uuid[])`,
       [contactIds],
     );
+    const live = rows.filter((row) => row.erased_at === null).map((row) => row.contact_id);
+    if (this.preloadKeys && live.length > 0) await this.preloadKeys(live);
     const found = await Promise.all(rows.map((row) => this.recipientOf(row)));
     return new Map(found.map((recipient) => [recipient.contactId, recipient]));
   }
