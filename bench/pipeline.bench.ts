@@ -238,6 +238,8 @@ async function benchLag(pool: Pool): Promise<{
       topic: names.lagTopic,
       group: names.lagGroup,
       'report-applied': 1,
+      // Its rows are per stream: the partitions' batches are applied side by side.
+      'partitions-concurrently': PARTITIONS,
     });
     processes.push(consumer);
     consumer.onReport((line) => {

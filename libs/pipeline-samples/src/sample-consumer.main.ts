@@ -16,7 +16,7 @@ import {
   prepareProjection,
   sampleContactsProjection,
 } from '@engagement/projections';
-import { readOptions, report, resilientPool, runMain } from './sample-main';
+import { integerOption, readOptions, report, resilientPool, runMain } from './sample-main';
 import { nowMs } from './sample-writer';
 
 runMain('sample-consumer', async () => {
@@ -27,13 +27,19 @@ runMain('sample-consumer', async () => {
     group: { help: 'the consumer group' },
     name: { default: 'sample-contacts', help: 'the projection name' },
     'report-applied': { default: '0', help: '1: report each applied event with its commit time' },
+    'partitions-concurrently': {
+      default: '1',
+      help: "partitions handled at once, each in order (the sample's rows are per stream, so partitions never share one)",
+    },
     'session-timeout-ms': {
       default: '30000',
       help: "how soon the group gives a dead member's partitions away",
     },
   });
   const { databaseUrl, kafkaBrokers } = loadPlatformConfig();
-  const pool = resilientPool(databaseUrl, 2); // a lost connection fails one apply, which is retried
+  const concurrently = integerOption('partitions-concurrently', options['partitions-concurrently']);
+  // One connection per partition handled at once, at least 2; a lost one fails one apply, which is retried.
+  const pool = resilientPool(databaseUrl, Math.max(2, concurrently));
   const projection = sampleContactsProjection({
     schema: options.schema,
     streamPrefix: options['stream-prefix'],
@@ -48,6 +54,7 @@ runMain('sample-consumer', async () => {
     brokers: kafkaBrokers,
     clientId: 'sample-consumer',
     sessionTimeoutMs: Number(options['session-timeout-ms']),
+    partitionsConsumedConcurrently: Math.max(1, concurrently),
   });
   const consumer = await consumeEvents({
     bus,
