@@ -24,6 +24,7 @@ import { conflictPolicyOf, normalised, planInbound, type KnownValue } from './in
 import { INBOUND_EVENT_SCHEMA_VERSIONS, inboundStreamPrefix, type CrmInboundOutcomeData } from './inbound.events';
 import { ourFieldOf, reverseFieldMap, toContactChanges } from './reverse-mapping';
 import type { ReceiverLog } from './webhook-receiver';
+import { RoundLoop } from '../runtime/round-loop';
 
 export interface InboundApplierOptions {
   pool: Pool;
@@ -66,44 +67,29 @@ const DELETE_POLICIES = ['ignore', 'unlink', 'soft_delete'] as const;
 export class InboundApplier {
   private readonly s: string;
   private readonly provider: string;
-  private stopped = false;
-  private wakeUp: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly rounds: RoundLoop;
   private lastErasureSweep = 0;
 
   constructor(private readonly o: InboundApplierOptions) {
     this.s = quoteIdent(o.schema);
     this.provider = o.crm.facts.key;
+    this.rounds = new RoundLoop({
+      round: () => this.round(),
+      idleMs: o.idleMs ?? 500,
+      onError: (error) => o.log.warn('inbound round failed; trying again', { error: error.message }),
+    });
   }
 
   start(): void {
-    this.loop = (async () => {
-      while (!this.stopped) {
-        let worked = 0;
-        try {
-          worked = await this.round();
-        } catch (error) {
-          this.o.log.warn('inbound round failed; trying again', { error: (error as Error).message });
-        }
-        if (worked === 0 && !this.stopped) {
-          await new Promise<void>((resolve) => {
-            this.wakeUp = resolve;
-            setTimeout(resolve, this.o.idleMs ?? 500);
-          });
-          this.wakeUp = null;
-        }
-      }
-    })();
+    this.rounds.start();
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.rounds.wake();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   async integration(): Promise<IntegrationRow | null> {
@@ -143,7 +129,7 @@ export class InboundApplier {
             WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY seq LIMIT 200`,
         );
         for (const row of rows) {
-          if (this.stopped) break;
+          if (this.rounds.stopped) break;
           try {
             await this.applyChange(integration, row.id, row.change, row.via);
             await client.query(`UPDATE ${this.s}.inbound_changes SET status = 'applied', change = NULL, last_error = NULL WHERE id = $1`, [row.id]);

@@ -20,6 +20,7 @@ import { mapContactFields, type ContactSnapshot, type FieldMappings } from '../m
 import { describeFailure } from '../retry/retry-policy';
 import type { ContactPush, ContactPushResult, CrmAdapter, CrmTag, Call } from './crm-adapter';
 import { CrmCallError, type CrmCaller } from './crm-caller';
+import { RoundLoop } from '../runtime/round-loop';
 
 export interface PusherLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -109,43 +110,28 @@ function appliedTagIds(item: ContactPush, skippedSlugs: string[]): string[] {
 export class CrmPusher {
   private readonly s: string;
   private readonly provider: string;
-  private stopped = false;
-  private wakeUp: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly rounds: RoundLoop;
 
   constructor(private readonly options: CrmPusherOptions) {
     this.s = quoteIdent(options.schema);
     this.provider = options.adapter.facts.key;
+    this.rounds = new RoundLoop({
+      round: () => this.round(),
+      idleMs: options.idleMs ?? 500,
+      onError: (error) => options.log.warn('push round failed; trying again', { error: error.message }),
+    });
   }
 
   start(): void {
-    this.loop = (async () => {
-      while (!this.stopped) {
-        let worked = 0;
-        try {
-          worked = await this.round();
-        } catch (error) {
-          this.options.log.warn('push round failed; trying again', { error: (error as Error).message });
-        }
-        if (worked === 0 && !this.stopped) {
-          await new Promise<void>((resolve) => {
-            this.wakeUp = resolve;
-            setTimeout(resolve, this.options.idleMs ?? 500);
-          });
-          this.wakeUp = null;
-        }
-      }
-    })();
+    this.rounds.start();
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.rounds.wake();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round of every kind of work; resolves with how many items it handled. */
