@@ -17,13 +17,14 @@
 // Everything lives in random bench_replay_* schemas, dropped at the end.
 // Prints the figure next to its goal and one JSON line; never asserts.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { schemaVersionOf } from '@engagement/contracts';
 import { toNewEvent, type CommandContext } from '@engagement/decider';
 import { loadPlatformConfig } from '@engagement/config';
-import { PostgresEventStore, type NewEvent } from '@engagement/event-store';
+import { PostgresEventStore, type NewEvent, type RecordedEvent } from '@engagement/event-store';
 import { rebuildProjection } from '@engagement/projections';
 import {
   batchDecider,
@@ -40,7 +41,8 @@ const EVENTS = numberFromEnv('BENCH_REPLAY_EVENTS', 1_000_000);
 const GOAL_SECONDS = 30;
 const GOAL_EVENTS = 1_000_000;
 const CONTACTS_PER_INSERT = 5_000;
-const POSITION_SHIFT = 20n; // postgres-event-store.schema.ts: 2^20 positions per transaction
+const POSITION_SHIFT = 20n;
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux // postgres-event-store.schema.ts: 2^20 positions per transaction
 
 const id = randomUUID().replace(/-/g, '').slice(0, 10);
 const schemas = {
@@ -51,11 +53,15 @@ const schemas = {
 async function main(): Promise<void> {
   const { databaseUrl } = loadPlatformConfig();
   log(`run id ${id}; ${cpus().length} cores, load average ${loadText()}`);
-  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  // Named, so that their PostgreSQL backends' CPU can be read from /proc.
+  const appName = `bench-replay-${id}`;
+  const pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: appName });
   pool.on('error', () => undefined);
   const masterKeys = parseMasterKeys(`bench:${randomBytes(32).toString('base64')}`);
+  const storeUrl = new URL(databaseUrl);
+  storeUrl.searchParams.set('application_name', appName);
   const store = await PostgresEventStore.connect({
-    connectionString: databaseUrl,
+    connectionString: storeUrl.toString(),
     schema: schemas.store,
   });
   try {
@@ -68,11 +74,35 @@ async function main(): Promise<void> {
     // A cold cache, as in a fresh `npm run projections` process.
     const keys = new DataKeyStore(pool, schemas.contacts, masterKeys);
     const cipher = new PersonalDataCipher(keys);
-    const projection = createContactsReadModelProjection({
+    const contactsProjection = createContactsReadModelProjection({
       schema: schemas.contacts,
       decrypt: (event) => cipher.decryptEvent(event),
       preloadKeys: (events) => cipher.preloadKeys(events),
     });
+    // Where the time goes: the projection's two halves, timed (they overlap:
+    // the next page is decoded while this one is written).
+    const spent = { decodeMs: 0, applyMs: 0 };
+    const projection = {
+      ...contactsProjection,
+      decode: async (events: RecordedEvent[]) => {
+        const started = performance.now();
+        try {
+          return await contactsProjection.decode!(events);
+        } finally {
+          spent.decodeMs += performance.now() - started;
+        }
+      },
+      apply: async (events: RecordedEvent[], client: PoolClient, decoded?: unknown) => {
+        const started = performance.now();
+        try {
+          await contactsProjection.apply(events, client, decoded);
+        } finally {
+          spent.applyMs += performance.now() - started;
+        }
+      },
+    };
+    const cpuBefore = process.cpuUsage();
+    const backendsBefore = await backendTicks(pool, appName);
     let lastReport = 0;
     const summary = await rebuildProjection(
       {
@@ -89,6 +119,12 @@ async function main(): Promise<void> {
       },
       projection,
     );
+    const cpu = process.cpuUsage(cpuBefore);
+    const nodeCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const backendsAfter = await backendTicks(pool, appName);
+    let ticks = 0;
+    for (const [pid, after] of backendsAfter) ticks += after - (backendsBefore.get(pid) ?? 0);
+    const postgresCpuSeconds = ticks / CLOCK_TICKS_PER_SECOND;
     if (summary.eventsRead !== seeded.events)
       throw new Error(
         `the rebuild read ${summary.eventsRead} events, ${seeded.events} were seeded`,
@@ -103,6 +139,12 @@ async function main(): Promise<void> {
     console.log(
       `contacts read model rebuild: ${fmt(summary.eventsRead)} events in ${summary.seconds.toFixed(1)} s, ` +
         `${fmt(summary.eventsPerSecond)} events/s; rows: ${rows}`,
+    );
+    console.log(
+      `where the time goes: CPU of this process ${nodeCpuSeconds.toFixed(1)} s and of its PostgreSQL backends ` +
+        `${postgresCpuSeconds.toFixed(1)} s in the ${summary.seconds.toFixed(1)} s (with the checksums after; ` +
+        `the rest is waiting for a core: load average ${loadText()}); decode (key preload, decrypt, upcast) ${(spent.decodeMs / 1000).toFixed(1)} s, ` +
+        `apply (load rows, fold, write; in the transaction) ${(spent.applyMs / 1000).toFixed(1)} s; the two overlap`,
     );
     console.log(
       `goal: ${fmt(GOAL_EVENTS)} events in < ${GOAL_SECONDS} s: ` +
@@ -121,6 +163,10 @@ async function main(): Promise<void> {
         seconds: Math.round(summary.seconds * 10) / 10,
         eventsPerSecond: summary.eventsPerSecond,
         secondsPerMillion: Math.round(scaled * 10) / 10,
+        nodeCpuSeconds: Math.round(nodeCpuSeconds * 10) / 10,
+        postgresCpuSeconds: Math.round(postgresCpuSeconds * 10) / 10,
+        decodeSeconds: Math.round(spent.decodeMs / 100) / 10,
+        applySeconds: Math.round(spent.applyMs / 100) / 10,
         tables: summary.tables,
         goal: { seconds: GOAL_SECONDS, events: GOAL_EVENTS, met },
       }),
@@ -293,6 +339,25 @@ function historyOf(
       syncToCrms: [],
     },
   ];
+}
+
+/** utime + stime of each of our PostgreSQL backends (same machine), by pid. */
+async function backendTicks(pool: Pool, appName: string): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+    [appName],
+  );
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // PostgreSQL on another machine, or the backend is gone: not counted.
+    }
+  }
+  return ticks;
 }
 
 function numberFromEnv(name: string, fallback: number): number {
