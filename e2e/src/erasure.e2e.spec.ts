@@ -2,10 +2,11 @@
 // whole platform runs as processes (gateway, contacts, events, messaging,
 // both CRM connectors), with the HubSpot, GoHighLevel and SMTP emulators as
 // processes too. A contact with a planted, unique email (also in a property
-// and an activity) registers for an event (a unique answer planted in the
-// form too), is sent an email, is synced to both CRMs, and is then erased.
-// Afterwards neither the planted address nor the planted answer is found
-// anywhere: in no table of any schema of the platform, not in clear in the
+// and an activity) is synced to both CRMs, is edited in HubSpot (a unique
+// name that comes back by webhook, whose payload the connector keeps),
+// registers for an event (a unique answer planted in the form too), is sent
+// an email, and is then erased. Afterwards none of the planted values is
+// found anywhere: in no table of any schema of the platform, not in clear in the
 // event store, on no topic, in no process's log, in neither CRM emulator; and
 // the operators' erasure report shows it applied by every service and CRM.
 // (The SMTP emulator stands for the recipient's mailbox: a delivered email
@@ -30,6 +31,8 @@ import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under
 const HUBSPOT_TOKEN = `pat-na1-e2e-${randomBytes(8).toString('hex')}`;
 const GHL_TOKEN = `pit-e2e-${randomBytes(8).toString('hex')}`;
 const LOCATION = 'EmulatorLocation0001';
+/** The HubSpot emulator's default app secret, which signs its webhooks. */
+const HUBSPOT_CLIENT_SECRET = 'hubspot-emulator-client-secret';
 
 let platform: PlatformUnderTest;
 let api: ReturnType<typeof gatewayApi>;
@@ -56,6 +59,7 @@ beforeAll(async () => {
       {
         HUBSPOT_EMULATOR_PORT: String(hubspotPort),
         HUBSPOT_EMULATOR_PRIVATE_APP_TOKEN: HUBSPOT_TOKEN,
+        HUBSPOT_EMULATOR_WEBHOOK_BATCH_DELAY_MS: '50',
       },
       `${hubspotUrl}/health`,
     ),
@@ -83,6 +87,9 @@ beforeAll(async () => {
     messaging: { smtpUrl: `smtp://127.0.0.1:${smtpPort}` },
   });
   api = gatewayApi(platform);
+  // HubSpot's webhooks reach the connector through the gateway's public route.
+  const hubspotWebhookUrl = `${platform.gatewayUrl}/api/webhooks/hubspot`;
+  await emulatorAdmin(hubspotUrl, 'PUT', '/webhooks', { targetUrl: hubspotWebhookUrl });
   const crm = platform.connectors!;
   for (const topic of [
     platform.contactsTopic,
@@ -99,6 +106,8 @@ beforeAll(async () => {
     providerType: 'crm',
     authType: 'api_key',
     credentials: { private_app_token: HUBSPOT_TOKEN },
+    webhookUrl: hubspotWebhookUrl,
+    webhookSecret: HUBSPOT_CLIENT_SECRET,
   });
   const ghl = await api('POST', '/api/integrations/gohighlevel', {
     provider: 'gohighlevel',
@@ -117,12 +126,29 @@ afterAll(async () => {
   for (const child of emulators) child.kill('SIGTERM');
 });
 
+async function emulatorAdmin<T = unknown>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${url}/__emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
 const emulatorHolds = async (url: string, planted: string) =>
   (await (await fetch(`${url}/__emulator/contacts`)).text()).includes(planted);
 
 it('leaves the planted email nowhere, and the report shows the erasure applied everywhere', async () => {
   const planted = `planted-${randomUUID()}@example.com`;
   const plantedAnswer = `planted-answer-${randomUUID()}`;
+  const plantedInCrm = `PlantedInCrm${randomUUID().replace(/-/g, '')}`;
 
   // 1. The contact, synced to both CRMs, with the address in a property and an activity too.
   const created = await api('POST', '/api/contacts', {
@@ -153,6 +179,27 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
       ? true
       : undefined,
   );
+
+  // 1b. An edit made in HubSpot comes back by webhook (kept by the connector, sealed with its key).
+  const { results } = await emulatorAdmin<{
+    results: Array<{ id: string; properties: Record<string, string | null> }>;
+  }>(hubspotUrl, 'GET', '/contacts');
+  const hubspotId = results.find((c) => c.properties.email === planted)!.id;
+  await emulatorAdmin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, {
+    properties: { firstname: plantedInCrm },
+  });
+  await emulatorAdmin(hubspotUrl, 'POST', '/webhooks/flush');
+  await eventually('the HubSpot edit here, by webhook', async () =>
+    (await api('GET', `/api/contacts/${contactId}`)).body?.firstName === plantedInCrm
+      ? true
+      : undefined,
+  );
+  const { rows: webhooks } = await platform.pool.query(
+    `SELECT count(*)::int AS n FROM "${platform.eventStoreSchema}".events
+      WHERE event_type = 'CrmWebhookReceived' AND data->>'externalId' = $1`,
+    [hubspotId],
+  );
+  expect(webhooks[0].n).toBeGreaterThan(0);
 
   // 2. A registration for an event, by the seed's API.
   const event = await api('POST', '/api/events', {
@@ -253,7 +300,7 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   expect(new Set(tables.map((t) => t.schema)).size).toBe(schemas.length);
   const found: string[] = [];
   const inClear: string[] = [];
-  for (const value of [planted, plantedAnswer]) {
+  for (const value of [planted, plantedAnswer, plantedInCrm]) {
     for (const { schema, table } of tables) {
       const { rows } = await platform.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE $1`,
@@ -280,9 +327,11 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   for (const topic of topics) {
     expect(topic.values.filter((value) => value.includes(planted)).length).toBe(0);
     expect(topic.values.filter((value) => value.includes(plantedAnswer)).length).toBe(0);
+    expect(topic.values.filter((value) => value.includes(plantedInCrm)).length).toBe(0);
   }
   expect(platform.logs()).not.toContain(planted);
   expect(platform.logs()).not.toContain(plantedAnswer);
+  expect(platform.logs()).not.toContain(plantedInCrm);
   await eventually('the contact deleted in both CRMs', async () =>
     !(await emulatorHolds(hubspotUrl, planted)) && !(await emulatorHolds(ghlUrl, planted))
       ? true

@@ -175,11 +175,16 @@ export class ContactsFeed {
           [contactId],
         );
         await client.query(`DELETE FROM ${s}.sync_activities WHERE contact_id = $1`, [contactId]);
-        // The inbound side's copies (inbound/): what the CRM has, and changes not applied yet.
+        // The inbound side's copies (inbound/): what the CRM has, and the webhook payloads
+        // still held: changes not applied yet are skipped, and those that failed for good
+        // lose their values too (an applied change kept none).
         await client.query(`DELETE FROM ${s}.crm_field_state WHERE contact_id = $1`, [contactId]);
         await client.query(
-          `UPDATE ${s}.inbound_changes SET change = NULL, status = 'skipped', last_error = 'the contact was erased'
-            WHERE status = 'pending' AND external_id = (SELECT external_id FROM ${s}.sync_contacts WHERE contact_id = $1)`,
+          `UPDATE ${s}.inbound_changes SET change = NULL,
+             status = CASE WHEN status = 'pending' THEN 'skipped' ELSE status END,
+             last_error = CASE WHEN status = 'pending' THEN 'the contact was erased' ELSE last_error END
+            WHERE change IS NOT NULL
+              AND external_id = (SELECT external_id FROM ${s}.sync_contacts WHERE contact_id = $1)`,
           [contactId],
         );
         return;
