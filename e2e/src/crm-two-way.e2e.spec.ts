@@ -11,7 +11,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { findWorkspaceRoot } from '@engagement/config';
-import { freePort, gatewayApi, startEmulatorProcess, waitForTruthy } from './e2e-support';
+import {
+  emulatorAdmin,
+  freePort,
+  gatewayApi,
+  startEmulatorProcess,
+  waitForTruthy,
+} from './e2e-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from './platform-under-test';
 
 const root = findWorkspaceRoot();
@@ -33,25 +39,7 @@ const waitFor = <T>(
 const api = (method: string, path: string, body?: unknown) =>
   gatewayApi(platform)(method, path, body);
 
-async function admin<T = Record<string, unknown>>(
-  url: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${url}/__emulator${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return text as T;
-  }
-}
+const admin = emulatorAdmin;
 
 /** API requests the emulator answered so far (its admin calls aside), by endpoint. */
 async function apiTraffic(url: string): Promise<Record<string, number>> {

@@ -107,6 +107,27 @@ export async function waitForTruthy<T>(
   }
 }
 
+/** A call to an emulator's admin API (`/__emulator/...`): JSON, else the text; throws unless 2xx. */
+export async function emulatorAdmin<T = Record<string, unknown>>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${url}/__emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
 /**
  * Starts an emulator of a third party (emulators/<name>) as a process, as
  * `npm start` does, and waits for its health URL. kill() it at the end.

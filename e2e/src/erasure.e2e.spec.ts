@@ -19,6 +19,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { findWorkspaceRoot } from '@engagement/config';
 import {
+  emulatorAdmin,
   eventually,
   freePort,
   gatewayApi,
@@ -125,22 +126,6 @@ afterAll(async () => {
   await platform?.stop();
   for (const child of emulators) child.kill('SIGTERM');
 });
-
-async function emulatorAdmin<T = unknown>(
-  url: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${url}/__emulator${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
 
 const emulatorHolds = async (url: string, planted: string) =>
   (await (await fetch(`${url}/__emulator/contacts`)).text()).includes(planted);
