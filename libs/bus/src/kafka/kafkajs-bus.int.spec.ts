@@ -173,6 +173,35 @@ describe('KafkajsBus commits', () => {
     }
     expect(received).toEqual(['0:x']);
   });
+
+  it('has committed every handled batch once stop() returns (commits go in the background)', async () => {
+    const topic = await topicWith(['a', 'b', 'c']);
+    const groupId = uniqueName('bus-commit-group');
+    const handled: string[] = [];
+    const handle = await bus.consume({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      eachBatch: async ({ messages }) => {
+        handled.push(...messages.map((m) => m.value.toString()));
+      },
+    });
+    await waitFor(() => handled.length >= 3);
+    await handle.stop();
+
+    const admin = new Kafka({
+      clientId: 'bus-commit-test-admin',
+      brokers: kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      expect(offsets.partitions).toEqual([{ partition: 0, offset: '3', metadata: null }]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
 
 describe('KafkajsBus without a broker', () => {

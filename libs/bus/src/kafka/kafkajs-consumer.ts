@@ -67,7 +67,9 @@ export class KafkajsConsumer implements ConsumerHandle {
     if (this.stopping.signal.aborted) return;
     this.stopping.abort();
     this.onStop(this);
-    await this.committing; // the offsets of batches handled are worth keeping
+    // The offsets of batches handled are worth keeping: the commit in flight, then the rest once.
+    await this.committing;
+    if (this.pendingOffsets.size > 0) await this.commitOnce();
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = undefined;
   }
@@ -203,24 +205,30 @@ export class KafkajsConsumer implements ConsumerHandle {
 
   private async commitPending(): Promise<void> {
     while (this.pendingOffsets.size > 0) {
-      const offsets = [...this.pendingOffsets.values()];
-      this.pendingOffsets.clear();
-      const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
-        topic,
-        partitions: offsets
-          .filter((o) => o.topic === topic)
-          .map(({ partition, offset }) => ({ partition, offset })),
-      }));
-      try {
-        await this.commitWith!({ topics });
-      } catch (error) {
-        if (this.stopping.signal.aborted) return;
-        this.settings.logger.warn(
-          `Kafka consumer group ${this.options.groupId}: committing offsets failed (${describeError(error)}); ` +
-            'a later commit covers them, or those messages come again',
-          { groupId: this.options.groupId },
-        );
-      }
+      await this.commitOnce();
+      // Batches go on being handled until the disconnect: stop() commits what is left, once.
+      if (this.stopping.signal.aborted) return;
+    }
+  }
+
+  private async commitOnce(): Promise<void> {
+    const offsets = [...this.pendingOffsets.values()];
+    this.pendingOffsets.clear();
+    const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
+      topic,
+      partitions: offsets
+        .filter((o) => o.topic === topic)
+        .map(({ partition, offset }) => ({ partition, offset })),
+    }));
+    try {
+      await this.commitWith!({ topics });
+    } catch (error) {
+      if (this.stopping.signal.aborted) return;
+      this.settings.logger.warn(
+        `Kafka consumer group ${this.options.groupId}: committing offsets failed (${describeError(error)}); ` +
+          'a later commit covers them, or those messages come again',
+        { groupId: this.options.groupId },
+      );
     }
   }
 }
