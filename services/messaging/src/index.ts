@@ -1,4 +1,4 @@
 // What the messaging service offers other projects of the workspace: only
-// its operator view (projections for the operators' tools). Services never
+// its operator view (projections and readable events for the operators' tools). Services never
 // import each other; tools may.
-export { messagingProjections } from './operator';
+export { messagingProjections, messagingReadable } from './operator';

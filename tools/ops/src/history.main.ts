@@ -1,6 +1,8 @@
 // `npm run history -- <stream-id>`: the stream's events with metadata, one
 // JSON object per line; contact streams show personal data in clear while
-// its key exists (placeholders once erased).
+// its key exists (placeholders once erased), and so do the fields events
+// and messaging seal with a contact's key (null once erased; read with keys
+// from the running contacts service).
 import { runHistoryCli } from '@engagement/projections';
 import { openPlatformOperations } from './platform-operations';
 

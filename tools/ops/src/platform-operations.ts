@@ -7,8 +7,8 @@ import { loadPlatformConfig } from '@engagement/config';
 import { createEventStore, type EventStore, type RecordedEvent } from '@engagement/event-store';
 import type { ProjectionDefinition } from '@engagement/projections';
 import { contactsOperatorView } from '@engagement/contacts';
-import { eventsProjections } from '@engagement/events';
-import { messagingProjections } from '@engagement/messaging';
+import { eventsProjections, eventsReadable } from '@engagement/events';
+import { messagingProjections, messagingReadable } from '@engagement/messaging';
 import { connectorHubspotProjections } from '@engagement/connector-hubspot';
 import { connectorGohighlevelProjections } from '@engagement/connector-gohighlevel';
 
@@ -19,6 +19,21 @@ export interface PlatformOperations {
   /** Shows an event as an auditor should read it (personal data in clear where still held). */
   readable(event: RecordedEvent): Promise<RecordedEvent>;
   close(): Promise<void>;
+}
+
+/**
+ * Contacts' own events decrypted; the fields other services seal with a
+ * contact's key (registrants' answers, messages) opened by their services'
+ * views, which ask the running contacts service for the keys.
+ */
+function readableBy(
+  ...views: Array<(event: RecordedEvent) => Promise<RecordedEvent>>
+): (event: RecordedEvent) => Promise<RecordedEvent> {
+  return async (event) => {
+    let readable = event;
+    for (const view of views) readable = await view(readable);
+    return readable;
+  };
 }
 
 export async function openPlatformOperations(
@@ -43,8 +58,12 @@ export async function openPlatformOperations(
       ...connectorHubspotProjections(env),
       ...connectorGohighlevelProjections(env),
     ],
-    readable: (event) =>
-      event.streamId.startsWith('contact-') ? contacts.decrypt(event) : Promise.resolve(event),
+    readable: readableBy(
+      (event) =>
+        event.streamId.startsWith('contact-') ? contacts.decrypt(event) : Promise.resolve(event),
+      eventsReadable(env),
+      messagingReadable(env),
+    ),
     async close() {
       await store.close();
       await pool.end();

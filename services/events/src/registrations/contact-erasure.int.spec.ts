@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ERASURE_APPLIED, erasureStreamId, parseEnvelope } from '@engagement/personal-data';
 import { auditProjection } from '@engagement/projections';
+import { eventsReadable } from '../operator';
 import { createEventsReadModelProjection } from '../read-model/events-read-model.projection';
 import { openEvent, startTestApp, type TestApp } from '../shared/test-app.testing';
 import { registrantDataKeys } from './sealed-registration-fields';
@@ -43,6 +44,16 @@ it("blanks an erased contact's registrations and leaves a receipt", async () => 
     expect(parseEnvelope(created.data[field])?.keyId).toBe('k1');
   }
   expect(JSON.stringify(created.data)).not.toMatch(/Acme|555|linkedin|ada/);
+  // The operators' tools (npm run history) read them with the service's own keys.
+  const operatorEnv = {
+    ...process.env,
+    CONTACTS_URL: t.contacts.url,
+    PLATFORM_TOKEN_SECRET: t.runtime.config.serviceTokenKey.toString('base64'),
+  };
+  expect((await eventsReadable(operatorEnv)(created)).data.formData).toEqual({
+    company: 'Acme Corp',
+    phone_note: 'call me at +1 415 555 0100',
+  });
 
   // The contacts service destroys the key, then appends ContactErased.
   t.contacts.erase(contactId);
@@ -84,6 +95,12 @@ it("blanks an erased contact's registrations and leaves a receipt", async () => 
     [eventId],
   );
   expect(event.current_registrations).toBe(1);
+
+  expect((await eventsReadable(operatorEnv)(created)).data).toMatchObject({
+    formData: null,
+    utmParams: null,
+    sourceUrl: null,
+  });
 
   // A rebuild opens the answers as null, and ContactErased blanks the same fields.
   const audit = await auditProjection(
