@@ -3,14 +3,19 @@
 // payload (base64url JSON) and its HMAC-SHA256 under the tracking secret;
 // the click target travels inside the signed payload, so a link can be
 // neither forged nor turned into an open redirect.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export type TrackingPayload =
   { k: 'open'; m: string } | { k: 'click'; m: string; u: string } | { k: 'unsubscribe'; m: string };
 
 export class TrackingTokens {
-  constructor(private readonly secret: Buffer) {
+  // A KeyObject made once: HMAC under a raw Buffer makes one per call (every
+  // link of every email of a campaign is signed).
+  private readonly key: KeyObject;
+
+  constructor(secret: Buffer) {
     if (secret.length < 16) throw new Error('the tracking secret must have at least 16 bytes');
+    this.key = createSecretKey(secret);
   }
 
   sign(payload: TrackingPayload): string {
@@ -38,7 +43,7 @@ export class TrackingTokens {
   }
 
   private mac(body: string): string {
-    return createHmac('sha256', this.secret).update(body).digest('base64url');
+    return createHmac('sha256', this.key).update(body).digest('base64url');
   }
 }
 
