@@ -188,3 +188,38 @@ it('gives every recipient the same outcome in batches as one message at a time',
   });
   expect(single.consenting.events).toEqual(['MessageRequested', 'MessageSending', 'MessageSent']);
 }, 120_000);
+
+it('sends a chunk too big for one append one message at a time, each once', async () => {
+  // Eight messages of ~700 KB each: more than one append may hold (4 MB), so the chunk's
+  // append is refused and its messages go the one-message way.
+  const bed = await startTestBed({ workersEnabled: false, sendConcurrency: 32 });
+  try {
+    const template = await bed.request('POST', '/templates', {
+      slug: 'big',
+      name: 'Big',
+      channel: 'email',
+      subjectTemplate: 'Big news',
+      // Rendered, ~700 KB.
+      cachedContentHtml: '<p>{% for i in (1..30000) %}All the news that fits. {% endfor %}</p>',
+      cachedContentText: 'Big news',
+    });
+    expect(template.status).toBe(201);
+    for (let i = 0; i < 8; i++) await bed.addContact({ tags: ['big'], email: `big-${i}@ex.com` });
+    const created = await bed.request('POST', '/campaigns', {
+      name: 'Big',
+      channel: 'email',
+      templateId: template.body.id,
+      audience: { tags: ['big'] },
+    });
+    await bed.request('POST', `/campaigns/${created.body.id}/send`);
+    await bed.runtime.campaigns.runDue();
+    await bed.eventually(async () => {
+      await bed.runtime.worker.drain();
+      return bed.smtp.received.length >= 8;
+    }, 30_000);
+    const to = bed.smtp.received.map((m) => m.envelopeTo[0]).sort();
+    expect(to).toEqual(Array.from({ length: 8 }, (_, i) => `big-${i}@ex.com`).sort());
+  } finally {
+    await bed.close();
+  }
+}, 120_000);

@@ -26,6 +26,7 @@ import { messagingSchemaVersionOf } from '@engagement/contracts';
 import { DomainError, toNewEvent, type CommandContext } from '@engagement/decider';
 import {
   AppendToStreamsNotSupportedError,
+  InvalidAppendError,
   WrongExpectedRevisionError,
   type NewEvent,
 } from '@engagement/event-store';
@@ -188,6 +189,8 @@ type Planned = Extract<MessagePlan, { kind: 'message' }>;
 
 /** Chunks in flight at once (fewer for a smaller concurrency); each holds concurrency / lanes messages. */
 const LANES = 4;
+/** Messages per chunk at most, whatever the concurrency: two events each, well within one append's limits. */
+const CHUNK_LIMIT = 100;
 
 export class CampaignBatch {
   constructor(private readonly options: CampaignBatchOptions) {}
@@ -244,7 +247,7 @@ export class CampaignBatch {
     );
 
     const lanes = Math.max(1, Math.min(LANES, options.concurrency));
-    const size = Math.max(1, Math.floor(options.concurrency / lanes));
+    const size = Math.min(CHUNK_LIMIT, Math.max(1, Math.floor(options.concurrency / lanes)));
     const chunks: Planned[][] = [];
     for (let i = 0; i < planned.length; i += size) chunks.push(planned.slice(i, i + size));
     let next = 0;
@@ -289,13 +292,10 @@ export class CampaignBatch {
         })),
       );
     } catch (error) {
-      if (
-        !(error instanceof WrongExpectedRevisionError) &&
-        !(error instanceof AppendToStreamsNotSupportedError)
-      )
-        throw error;
+      if (!oneByOneInstead(error)) throw error;
       // A stream exists already (a crash after an earlier append of this chunk, or another
-      // runner): the one-message path finds each message as it is and goes on from there.
+      // runner), or the chunk is too big for one append: the one-message path finds each
+      // message as it is and goes on from there.
       let requested = 0;
       for (const p of chunk)
         if (await fallback({ contact_id: p.contactId, message_id: p.messageId })) requested++;
@@ -365,22 +365,18 @@ export class CampaignBatch {
         events: messageDecider.decide(command, plan.state, context),
       };
     });
+    const appends = decided
+      .filter((d) => d.events.length > 0)
+      .map((d) => ({
+        streamId: messageStream(d.plan.messageId),
+        events: d.events.map((event) => newEvent(event, d.context)),
+        expectedRevision: BigInt(d.plan.events.length - 1),
+      }));
+    if (appends.length === 0) return;
     try {
-      await streams.store.appendToStreams(
-        decided
-          .filter((d) => d.events.length > 0)
-          .map((d) => ({
-            streamId: messageStream(d.plan.messageId),
-            events: d.events.map((event) => newEvent(event, d.context)),
-            expectedRevision: BigInt(d.plan.events.length - 1),
-          })),
-      );
+      await streams.store.appendToStreams(appends);
     } catch (error) {
-      if (
-        !(error instanceof WrongExpectedRevisionError) &&
-        !(error instanceof AppendToStreamsNotSupportedError)
-      )
-        throw error;
+      if (!oneByOneInstead(error)) throw error;
       for (const d of decided)
         await streams.run(messageStream(d.plan.messageId), messageDecider, d.command, d.context);
     }
@@ -402,6 +398,19 @@ export class CampaignBatch {
       ],
     );
   }
+}
+
+/**
+ * What sends a chunk's appends one message at a time instead: a stream that
+ * is not as the chunk expects, an event store without multi-stream appends,
+ * a chunk over the store's limits for one append (very large bodies).
+ */
+function oneByOneInstead(error: unknown): boolean {
+  return (
+    error instanceof WrongExpectedRevisionError ||
+    error instanceof AppendToStreamsNotSupportedError ||
+    error instanceof InvalidAppendError
+  );
 }
 
 function newEvent(event: MessageEvent, context: CommandContext): NewEvent {
