@@ -307,8 +307,10 @@ export class CampaignBatch {
       );
       return requested;
     }
-    await this.checkpoint(campaign.campaignId, chunk);
-
+    // The checkpoint runs beside the sends, not before them: a crash that loses it only
+    // sends this chunk the one-message way on the next run, which finds its messages as they are.
+    const checkpointed = this.checkpoint(campaign.campaignId, chunk);
+    checkpointed.catch(() => undefined); // awaited below; not unhandled meanwhile
     const channel = options.channels[campaign.channel]!;
     const sending = chunk.filter((p) => p.held === null);
     const outcomes = await Promise.all(
@@ -332,7 +334,10 @@ export class CampaignBatch {
         return { plan: p, next: afterSend(result, outgoing, 1, options.clock(), options) };
       }),
     );
-    await this.recordOutcomes(outcomes.map((o) => ({ plan: o.plan, command: o.next.command })));
+    await Promise.all([
+      checkpointed,
+      this.recordOutcomes(outcomes.map((o) => ({ plan: o.plan, command: o.next.command }))),
+    ]);
 
     const release = [
       ...chunk.flatMap((p) => (p.held && !p.held.done ? [{ p, at: p.held.nextAt }] : [])),
