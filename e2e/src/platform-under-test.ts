@@ -360,6 +360,8 @@ export async function startPlatformUnderTest(
     CONTACTS_MASTER_KEYS: masterKeys,
     EVENTS_SCHEMA: eventsSchema,
     ...(messaging ? { MESSAGING_SCHEMA: messaging.schema } : {}),
+    // Tools that open sealed fields ask these contacts for data keys, never the platform's own.
+    CONTACTS_URL: contactsPorts.map((port) => `http://127.0.0.1:${port}`).join(','),
     ...env,
   });
   return {

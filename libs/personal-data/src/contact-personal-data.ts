@@ -173,17 +173,14 @@ export class ContactPersonalData {
   }
 
   private async fetchMany(contactIds: string[]): Promise<Map<string, Keys>> {
-    const response = await fetch(
-      `${this.options.contactsUrl.replace(/\/+$/, '')}/contacts/data-keys`,
-      {
-        method: 'POST',
-        headers: {
-          authorization: this.options.identity.authorization('contacts'),
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ contactIds }),
+    const response = await this.contacts.fetch('/contacts/data-keys', {
+      method: 'POST',
+      headers: {
+        authorization: this.options.identity.authorization('contacts'),
+        'content-type': 'application/json',
       },
-    );
+      body: JSON.stringify({ contactIds }),
+    });
     if (response.status === 404 || response.status === 405) {
       await response.body?.cancel();
       return new Map();
