@@ -10,18 +10,6 @@
 // history and export endpoints. Once the contact's key is destroyed, it
 // returns the event with its personal fields null, or a fixed placeholder
 // where the contract says the field is never null.
-//
-// The read-model projection runs in the process that appended most of the
-// events it reads, a moment earlier: decrypting them again (AES-GCM, a
-// cipher per field) was as costly as encrypting them, the largest cost of a
-// bulk import. So the fields this process encrypted lately are remembered,
-// by their envelope, as the JSON text that was sealed: an envelope holds a
-// fresh random IV and its GCM tag, so the same envelope always opens to that
-// very text, and reading it here gives exactly what decryption would. The
-// key is still looked up first, so a contact whose key is destroyed reads as
-// erased whatever is remembered; entries go after a short while (the data
-// keys' own cache time) or when the bound is reached, oldest first
-// (shared/bounded-map.ts).
 import {
   isContactEventType,
   personalDataFieldsOf,
@@ -30,7 +18,6 @@ import {
 import type { JsonObject, JsonValue, NewEvent, RecordedEvent } from '@engagement/event-store';
 // The read model writes the same placeholder on ContactErased: one spelling for both.
 import { erasedEmail } from '../read-model/contacts-read-model.fold';
-import { BoundedMap } from '../shared/bounded-map';
 import type { ContactKeys, DataKeyStore } from './data-keys';
 import {
   contactIdOfStream,
@@ -42,25 +29,6 @@ import {
 export { contactIdOfStream };
 
 export const ERASED_TEXT = '[erased]';
-
-export interface PersonalDataCipherOptions {
-  /**
-   * Fields remembered in clear after encryption, at most (default 150,000,
-   * about 50 MB: what a bulk import seals in the 15 s or so that the
-   * projection may trail it).
-   */
-  maxRemembered?: number;
-  /** How long a field is remembered (default 60 s). */
-  rememberMs?: number;
-}
-
-/** A field this process sealed: for which contact, with which data key, its JSON text, until when it is remembered. */
-interface Sealed {
-  contactId: string;
-  keyId: string;
-  json: string;
-  until: number;
-}
 
 /**
  * What a personal field reads as once its key is gone, for the fields the
@@ -89,21 +57,7 @@ function personalFields(streamId: string, type: string): readonly string[] {
 }
 
 export class PersonalDataCipher {
-  private readonly sealed: BoundedMap<string, Sealed>;
-  private readonly remembers: boolean;
-  private readonly rememberMs: number;
-  /** When the sealed map's young generation started: older than rememberMs, it rolls (remember). */
-  private generationStartedAt = Date.now();
-
-  constructor(
-    private readonly keys: DataKeyStore,
-    options: PersonalDataCipherOptions = {},
-  ) {
-    const max = options.maxRemembered ?? 150_000;
-    this.sealed = new BoundedMap(max);
-    this.remembers = max > 0;
-    this.rememberMs = options.rememberMs ?? 60_000;
-  }
+  constructor(private readonly keys: DataKeyStore) {}
 
   /** The events with their personal fields encrypted under the contact's current data key. */
   async encryptEvents(streamId: string, events: NewEvent[]): Promise<NewEvent[]> {
@@ -114,18 +68,13 @@ export class PersonalDataCipher {
     );
     if (!needsKey) return events;
     const { keyId, key } = await this.keys.currentKeyFor(contactId);
-    const now = Date.now();
-    const until = now + this.rememberMs;
     return events.map((event) => {
       const fields = personalFields(streamId, event.type);
       if (fields.length === 0) return event;
       const data: JsonObject = { ...event.data };
       for (const field of fields) {
         const value = data[field];
-        if (!isPresent(value)) continue;
-        const envelope = encryptField(value, keyId, key, contactId);
-        this.remember(envelope, { contactId, keyId, json: JSON.stringify(value), until }, now);
-        data[field] = envelope;
+        if (isPresent(value)) data[field] = encryptField(value, keyId, key, contactId);
       }
       return { ...event, data };
     });
@@ -135,14 +84,7 @@ export class PersonalDataCipher {
   async decryptEvent(recorded: RecordedEvent): Promise<RecordedEvent> {
     const contactId = contactIdOfStream(recorded.streamId);
     const fields = personalFields(recorded.streamId, recorded.type);
-    const sealed = (field: string) => {
-      const value = recorded.data[field];
-      return typeof value === 'string' && this.sealed.has(value);
-    };
-    if (
-      contactId === null ||
-      !fields.some((field) => sealed(field) || parseEnvelope(recorded.data[field]))
-    ) {
+    if (contactId === null || !fields.some((field) => parseEnvelope(recorded.data[field]))) {
       return recorded;
     }
     return this.decryptWith(recorded, contactId, fields, await this.keys.keysOf(contactId));
@@ -180,40 +122,15 @@ export class PersonalDataCipher {
   ): RecordedEvent {
     const data: JsonObject = { ...recorded.data };
     for (const field of fields) {
-      const value = data[field];
-      // Bound to its contact like the ciphertext (whose AAD is the contact id):
-      // an envelope copied into another contact's event is decrypted, and fails.
-      const sealed = typeof value === 'string' ? this.recall(value, contactId) : undefined;
-      const envelope = sealed ? null : parseEnvelope(value);
-      if (!sealed && !envelope) continue;
-      const keyId = sealed ? sealed.keyId : envelope!.keyId;
-      const key = keys.state === 'active' ? keys.keys.get(keyId) : undefined;
+      const envelope = parseEnvelope(data[field]);
+      if (!envelope) continue;
+      const key = keys.state === 'active' ? keys.keys.get(envelope.keyId) : undefined;
       // No key (destroyed, or never there): the field is gone for good.
-      if (!key) data[field] = placeholder(recorded.type as ContactEventType, field, contactId);
-      else if (sealed) data[field] = JSON.parse(sealed.json) as JsonValue;
-      else data[field] = decryptField(envelope!, key, contactId);
+      data[field] = key
+        ? decryptField(envelope, key, contactId)
+        : placeholder(recorded.type as ContactEventType, field, contactId);
     }
     return { ...recorded, data };
-  }
-
-  private remember(envelope: string, sealed: Sealed, now: number): void {
-    if (!this.remembers) return;
-    // Expired entries are refused on reading; rolling by time also lets them
-    // go from memory: while fields are being sealed, none stays longer than
-    // twice rememberMs.
-    if (now - this.generationStartedAt > this.rememberMs) {
-      this.sealed.roll();
-      this.generationStartedAt = now;
-    }
-    this.sealed.set(envelope, sealed);
-  }
-
-  private recall(envelope: string, contactId: string): Sealed | undefined {
-    const sealed = this.sealed.get(envelope);
-    if (sealed === undefined || sealed.contactId !== contactId) return undefined;
-    if (sealed.until >= Date.now()) return sealed;
-    this.sealed.delete(envelope);
-    return undefined;
   }
 }
 

@@ -29,8 +29,8 @@ export class BoundedMap<K, V> {
     if (this.young.size >= this.generation) this.roll();
   }
 
-  /** Starts a new generation now: the older one is dropped whole. */
-  roll(): void {
+  /** Starts a new generation: the older one is dropped whole. */
+  private roll(): void {
     this.old = this.young;
     this.young = new Map();
   }
