@@ -124,7 +124,10 @@ export class ServiceRuntime {
    * read-your-writes either way: while another instance runs the
    * projection, waitForPosition watches the stored checkpoint.
    */
-  async startProjection(definition: ProjectionDefinition): Promise<RunningProjection> {
+  async startProjection(
+    definition: ProjectionDefinition,
+    options: { maxBatchSize?: number } = {},
+  ): Promise<RunningProjection> {
     await prepareProjection(this.pool, definition);
     let running: RunningProjection | undefined;
     let stored = -1n;
@@ -136,6 +139,8 @@ export class ServiceRuntime {
           store: this.eventStore,
           pool: this.pool,
           projection: definition,
+          // Events per batch at most (the runner's default: 1,000).
+          maxBatchSize: options.maxBatchSize,
           log: (message, fields) => {
             // The runner reports each failure before it restarts (at least every 5 s while failing).
             entry.lastFailure = { at: Date.now(), error: String(fields?.error ?? message) };

@@ -88,7 +88,10 @@ export async function startContactsRuntime(
   const cipher = new PersonalDataCipher(keys);
   const contactStore = new PersonalDataEventStore(eventStore, cipher);
 
-  // The read model's tables (TypeORM migrations), then its projection from the stored events.
+  // The read model's tables (TypeORM migrations), then its projection from the stored events,
+  // in batches of up to 5,000 events: a bulk import appends about 12 events per row, and a
+  // batch costs a read of the store (whose visibility check scans pg_locks) and a dozen
+  // statements whatever its size. A quiet stream still gets small batches.
   await runContactsMigrations(config.databaseUrl, config.schema);
   const projection = await base.startProjection(
     createContactsReadModelProjection({
@@ -96,6 +99,7 @@ export async function startContactsRuntime(
       decrypt: (event) => cipher.decryptEvent(event),
       preloadKeys: (events) => cipher.preloadKeys(events),
     }),
+    { maxBatchSize: 5_000 },
   );
   const readModel: ReadModelSource = { db: pool, schema: config.schema };
 
