@@ -174,11 +174,23 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
     properties: { firstname: plantedInCrm },
   });
   await emulatorAdmin(hubspotUrl, 'POST', '/webhooks/flush');
-  await eventually('the HubSpot edit here, by webhook', async () =>
-    (await api('GET', `/api/contacts/${contactId}`)).body?.firstName === plantedInCrm
-      ? true
-      : undefined,
-  );
+  // The connector applies webhook changes in the background and retries one
+  // it cannot apply yet (e.g. before it has seen the contact's push) after
+  // 2, 4, 8, 16... s: a generous bound, with the connector's say on a timeout.
+  await eventually(
+    'the HubSpot edit here, by webhook',
+    async () =>
+      (await api('GET', `/api/contacts/${contactId}`)).body?.firstName === plantedInCrm
+        ? true
+        : undefined,
+    120_000,
+  ).catch((error: Error) => {
+    const said = platform
+      .logs()
+      .split('\n')
+      .filter((line) => /inbound|webhook/.test(line) && /"level":"(warn|error)"/.test(line));
+    throw new Error(`${error.message}\nthe connectors said:\n${said.join('\n').slice(-4000)}`);
+  });
   const { rows: webhooks } = await platform.pool.query(
     `SELECT count(*)::int AS n FROM "${platform.eventStoreSchema}".events
       WHERE event_type = 'CrmWebhookReceived' AND data->>'externalId' = $1`,
@@ -322,4 +334,4 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
       ? true
       : undefined,
   );
-});
+}, 300_000);

@@ -1,7 +1,8 @@
 // ContactErased on the contacts topic leaves nothing of the contact's CRM
 // values in the connector's inbound tables: the webhook payloads queued in
 // inbound_changes are blanked, whether pending (then skipped) or failed for
-// good, and what the CRM had (crm_field_state) is gone.
+// good, and what the CRM had (crm_field_state) is gone. And the feed dates
+// our changes by when they happened, for last-writer-wins.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { ensureProcessedEventsTable } from '@engagement/bus';
@@ -67,6 +68,65 @@ it("blanks every webhook payload of the erased contact's CRM record", async () =
   );
   expect(held[0].n).toBe(0);
 });
+
+it('dates a change of ours by when it happened, not by when this connector read it', async () => {
+  // Last-writer-wins compares changed_at with the CRM's own change time: a
+  // connector that reads our lead-score change a minute late must not make
+  // it newer than a CRM edit made in between.
+  const contactId = randomUUID();
+  const createdAt = '2026-01-01T10:00:00.000Z';
+  const scoredAt = '2026-01-01T10:01:00.000Z';
+  const feed = new ContactsFeed({ pool, schema, provider: 'hubspot', reader: clearTextOnlyReader });
+  await feed.handleBatch([
+    contactEvent(contactId, 'ContactCreated', createdAt, {
+      contactId,
+      email: `dated-${contactId}@example.com`,
+      firstName: 'Dated',
+      lastName: null,
+      phone: null,
+      lifecycleStage: 'lead',
+      syncToCrms: ['hubspot'],
+    }),
+  ]);
+  const changedAt = async () =>
+    (
+      await pool.query<{ at: Date }>(
+        `SELECT changed_at AS at FROM ${schema}.sync_contacts WHERE contact_id = $1`,
+        [contactId],
+      )
+    ).rows[0]!.at.toISOString();
+  expect(await changedAt()).toBe(createdAt);
+
+  await feed.handleBatch([
+    contactEvent(contactId, 'ContactLeadScoreChanged', scoredAt, { contactId, from: 0, to: 5 }),
+  ]);
+  expect(await changedAt()).toBe(scoredAt);
+
+  // An event that happened before the latest change we know leaves the time alone.
+  await feed.handleBatch([
+    contactEvent(contactId, 'ContactPropertySet', createdAt, {
+      contactId,
+      name: 'plan',
+      value: 'pro',
+    }),
+  ]);
+  expect(await changedAt()).toBe(scoredAt);
+});
+
+function contactEvent(
+  contactId: string,
+  type: string,
+  occurredAt: string,
+  data: Record<string, unknown>,
+): RecordedEvent {
+  return {
+    ...erased(contactId),
+    id: randomUUID(),
+    type,
+    data: data as never,
+    metadata: { ...erased(contactId).metadata, occurredAt },
+  };
+}
 
 function erased(contactId: string): RecordedEvent {
   return {

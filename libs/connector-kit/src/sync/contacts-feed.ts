@@ -74,22 +74,34 @@ export class ContactsFeed {
       },
     );
     for (const event of fresh) {
-      if (event.type === 'ContactErased') await this.options.erasureApplied?.((event.data as { contactId: string }).contactId);
+      if (event.type === 'ContactErased')
+        await this.options.erasureApplied?.((event.data as { contactId: string }).contactId);
     }
     if (fresh.length > 0) this.options.onChange?.();
   }
 
-  private async apply(client: PoolClient, event: RecordedEvent & { erased?: boolean }): Promise<void> {
+  private async apply(
+    client: PoolClient,
+    event: RecordedEvent & { erased?: boolean },
+  ): Promise<void> {
     const s = this.s;
     const d = event.data as Record<string, unknown>;
     const contactId = d.contactId as string | undefined;
     // A contact whose key is gone: only its erasure matters now.
     if (event.erased && event.type !== 'ContactErased') return;
+    // When our change happened (the command's time), not when it reached this
+    // connector: last-writer-wins compares it with the CRM's own change time, and
+    // a connector lagging behind must not make an older change of ours look newer.
+    const changedAt =
+      typeof event.metadata?.occurredAt === 'string'
+        ? event.metadata.occurredAt
+        : new Date().toISOString();
     const bump = async (sets: string, values: unknown[]) => {
       await client.query(
-        `UPDATE ${s}.sync_contacts SET ${sets}${sets ? ', ' : ''}version = version + 1, changed_at = now()
+        `UPDATE ${s}.sync_contacts SET ${sets}${sets ? ', ' : ''}version = version + 1,
+           changed_at = GREATEST(changed_at, $${values.length + 2}::timestamptz)
           WHERE contact_id = $1 AND NOT erased`,
-        [contactId, ...values],
+        [contactId, ...values, changedAt],
       );
     };
     switch (event.type) {
@@ -98,11 +110,20 @@ export class ContactsFeed {
         await client.query(
           `INSERT INTO ${s}.sync_contacts (contact_id, email, first_name, last_name, phone, lifecycle_stage, lead_score,
              sync_requested, version, changed_at)
-           VALUES ($1,$2,$3,$4,$5,$6,0,$7,1,now())
+           VALUES ($1,$2,$3,$4,$5,$6,0,$7,1,$8)
            ON CONFLICT (contact_id) DO UPDATE SET email = $2, first_name = $3, last_name = $4, phone = $5,
              lifecycle_stage = $6, sync_requested = ${s}.sync_contacts.sync_requested OR $7,
-             version = ${s}.sync_contacts.version + 1, changed_at = now()`,
-          [c.contactId, c.email, c.firstName, c.lastName, c.phone, c.lifecycleStage, c.syncToCrms.includes(this.options.provider)],
+             version = ${s}.sync_contacts.version + 1, changed_at = GREATEST(${s}.sync_contacts.changed_at, $8)`,
+          [
+            c.contactId,
+            c.email,
+            c.firstName,
+            c.lastName,
+            c.phone,
+            c.lifecycleStage,
+            c.syncToCrms.includes(this.options.provider),
+            changedAt,
+          ],
         );
         return;
       }
@@ -113,7 +134,10 @@ export class ContactsFeed {
         if (c.lastName !== undefined) columns.push(['last_name', c.lastName]);
         if (c.phone !== undefined) columns.push(['phone', c.phone]);
         if (columns.length === 0) return;
-        await bump(columns.map(([name], i) => `${name} = $${i + 2}`).join(', '), columns.map(([, v]) => v));
+        await bump(
+          columns.map(([name], i) => `${name} = $${i + 2}`).join(', '),
+          columns.map(([, v]) => v),
+        );
         return;
       }
       case 'ContactEmailChanged':
@@ -121,11 +145,16 @@ export class ContactsFeed {
         return;
       case 'ContactPropertySet': {
         const p = d as unknown as ContactPropertySetData;
-        await bump(`properties = properties || jsonb_build_object($2::text, $3::text)`, [p.name, p.value]);
+        await bump(`properties = properties || jsonb_build_object($2::text, $3::text)`, [
+          p.name,
+          p.value,
+        ]);
         return;
       }
       case 'ContactPropertyRemoved':
-        await bump(`properties = properties - $2::text`, [(d as unknown as ContactPropertyRemovedData).name]);
+        await bump(`properties = properties - $2::text`, [
+          (d as unknown as ContactPropertyRemovedData).name,
+        ]);
         return;
       case 'ContactTagAdded': {
         const t = d as unknown as ContactTagAddedData;
@@ -159,9 +188,10 @@ export class ContactsFeed {
         // A note needs the contact in the CRM: asking for the note asks for the contact.
         await client.query(
           `UPDATE ${s}.sync_contacts SET sync_requested = true,
-             version = CASE WHEN sync_requested THEN version ELSE version + 1 END, changed_at = now()
+             version = CASE WHEN sync_requested THEN version ELSE version + 1 END,
+             changed_at = GREATEST(changed_at, $2::timestamptz)
            WHERE contact_id = $1 AND NOT erased`,
-          [a.contactId],
+          [a.contactId, changedAt],
         );
         return;
       }
@@ -198,7 +228,10 @@ export class ContactsFeed {
       }
       case 'TagUpdated':
         if (typeof d.slug === 'string')
-          await client.query(`UPDATE ${s}.sync_tags SET slug = $2 WHERE tag_id = $1`, [d.tagId, d.slug]);
+          await client.query(`UPDATE ${s}.sync_tags SET slug = $2 WHERE tag_id = $1`, [
+            d.tagId,
+            d.slug,
+          ]);
         return;
       case 'TagCrmMappingSet': {
         const m = d as unknown as TagCrmMappingSetData;
@@ -217,7 +250,10 @@ export class ContactsFeed {
       }
       case 'TagCrmMappingRemoved':
         if (d.provider === this.options.provider)
-          await client.query(`UPDATE ${s}.sync_tags SET mapping_type = NULL, external_id = NULL WHERE tag_id = $1`, [d.tagId]);
+          await client.query(
+            `UPDATE ${s}.sync_tags SET mapping_type = NULL, external_id = NULL WHERE tag_id = $1`,
+            [d.tagId],
+          );
         return;
       default:
         return; // consent, status, deletes, external mappings: nothing a CRM push needs today
