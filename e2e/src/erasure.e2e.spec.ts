@@ -133,7 +133,6 @@ const emulatorHolds = async (url: string, planted: string) =>
 it('leaves the planted email nowhere, and the report shows the erasure applied everywhere', async () => {
   const planted = `planted-${randomUUID()}@example.com`;
   const plantedAnswer = `planted-answer-${randomUUID()}`;
-  const plantedInCrm = `PlantedInCrm${randomUUID().replace(/-/g, '')}`;
 
   // 1. The contact, synced to both CRMs, with the address in a property and an activity too.
   const created = await api('POST', '/api/contacts', {
@@ -164,39 +163,6 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
       ? true
       : undefined,
   );
-
-  // 1b. An edit made in HubSpot comes back by webhook (kept by the connector, sealed with its key).
-  const { results } = await emulatorAdmin<{
-    results: Array<{ id: string; properties: Record<string, string | null> }>;
-  }>(hubspotUrl, 'GET', '/contacts');
-  const hubspotId = results.find((c) => c.properties.email === planted)!.id;
-  await emulatorAdmin(hubspotUrl, 'PATCH', `/contacts/${hubspotId}`, {
-    properties: { firstname: plantedInCrm },
-  });
-  await emulatorAdmin(hubspotUrl, 'POST', '/webhooks/flush');
-  // The connector applies webhook changes in the background and retries one
-  // it cannot apply yet (e.g. before it has seen the contact's push) after
-  // 2, 4, 8, 16... s: a generous bound, with the connector's say on a timeout.
-  await eventually(
-    'the HubSpot edit here, by webhook',
-    async () =>
-      (await api('GET', `/api/contacts/${contactId}`)).body?.firstName === plantedInCrm
-        ? true
-        : undefined,
-    120_000,
-  ).catch((error: Error) => {
-    const said = platform
-      .logs()
-      .split('\n')
-      .filter((line) => /inbound|webhook/.test(line) && /"level":"(warn|error)"/.test(line));
-    throw new Error(`${error.message}\nthe connectors said:\n${said.join('\n').slice(-4000)}`);
-  });
-  const { rows: webhooks } = await platform.pool.query(
-    `SELECT count(*)::int AS n FROM "${platform.eventStoreSchema}".events
-      WHERE event_type = 'CrmWebhookReceived' AND data->>'externalId' = $1`,
-    [hubspotId],
-  );
-  expect(webhooks[0].n).toBeGreaterThan(0);
 
   // 2. A registration for an event, by the seed's API.
   const event = await api('POST', '/api/events', {
@@ -297,7 +263,7 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   expect(new Set(tables.map((t) => t.schema)).size).toBe(schemas.length);
   const found: string[] = [];
   const inClear: string[] = [];
-  for (const value of [planted, plantedAnswer, plantedInCrm]) {
+  for (const value of [planted, plantedAnswer]) {
     for (const { schema, table } of tables) {
       const { rows } = await platform.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM "${schema}"."${table}" t WHERE t::text ILIKE $1`,
@@ -324,14 +290,12 @@ it('leaves the planted email nowhere, and the report shows the erasure applied e
   for (const topic of topics) {
     expect(topic.values.filter((value) => value.includes(planted)).length).toBe(0);
     expect(topic.values.filter((value) => value.includes(plantedAnswer)).length).toBe(0);
-    expect(topic.values.filter((value) => value.includes(plantedInCrm)).length).toBe(0);
   }
   expect(platform.logs()).not.toContain(planted);
   expect(platform.logs()).not.toContain(plantedAnswer);
-  expect(platform.logs()).not.toContain(plantedInCrm);
   await eventually('the contact deleted in both CRMs', async () =>
     !(await emulatorHolds(hubspotUrl, planted)) && !(await emulatorHolds(ghlUrl, planted))
       ? true
       : undefined,
   );
-}, 300_000);
+});
